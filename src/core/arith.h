@@ -1,0 +1,112 @@
+/* The one home of octet's number conversions: rounding, saturation, half and
+ * bfloat16 conversion, quantization. Kernels, calibrators and tests all use
+ * these, so a quantized value means the same thing everywhere. */
+#ifndef OCT_CORE_ARITH_H
+#define OCT_CORE_ARITH_H
+
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+static inline uint32_t oct_f32_bits(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    return u;
+}
+static inline float oct_bits_f32(uint32_t u) {
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+/* Round half to even, as ONNX QuantizeLinear and IEEE default rounding do.
+ * nearbyintf honours the current rounding mode, which octet never changes. */
+static inline float oct_round_half_even(float x) { return nearbyintf(x); }
+
+static inline int32_t oct_sat_i32(double v, int32_t lo, int32_t hi) {
+    if (v != v) return 0;
+    if (v < lo) return lo;
+    if (v > hi) return hi;
+    return (int32_t)v;
+}
+
+/* clamp(round_half_even(x / scale) + zp, lo, hi): ONNX QuantizeLinear. */
+static inline int32_t oct_quantize(float x, float scale, int32_t zp, int32_t lo, int32_t hi) {
+    float q = oct_round_half_even(x / scale);
+    return oct_sat_i32((double)q + zp, lo, hi);
+}
+static inline int8_t oct_quantize_s8(float x, float scale) {
+    return (int8_t)oct_quantize(x, scale, 0, -128, 127);
+}
+/* Fake quantization: the value an int8 engine represents x by. */
+static inline float oct_fake_quant_s8(float x, float scale) {
+    return (float)oct_quantize_s8(x, scale) * scale;
+}
+
+/* IEEE binary16 -> binary32, exact for every input incl. subnormals/NaN. */
+static inline float oct_f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+    uint32_t exp = (h >> 10) & 0x1f;
+    uint32_t man = h & 0x3ffu;
+    uint32_t bits;
+    if (exp == 0) {
+        if (man == 0) {
+            bits = sign;
+        } else { /* subnormal: normalise */
+            exp = 127 - 15 + 1;
+            while (!(man & 0x400u)) {
+                man <<= 1;
+                exp--;
+            }
+            man &= 0x3ffu;
+            bits = sign | (exp << 23) | (man << 13);
+        }
+    } else if (exp == 31) {
+        bits = sign | 0x7f800000u | (man << 13);
+    } else {
+        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
+    }
+    return oct_bits_f32(bits);
+}
+
+/* binary32 -> binary16 with round-to-nearest-even, overflow to inf,
+ * gradual underflow to subnormals, NaN kept quiet. */
+static inline uint16_t oct_f32_to_f16(float f) {
+    uint32_t x = oct_f32_bits(f);
+    uint32_t sign = (x >> 16) & 0x8000u;
+    uint32_t absx = x & 0x7fffffffu;
+    if (absx >= 0x7f800000u) /* inf or nan */
+        return (uint16_t)(sign | 0x7c00u | (absx > 0x7f800000u ? 0x200u : 0));
+    if (absx >= 0x477ff000u) /* rounds to >= 65520: overflow */
+        return (uint16_t)(sign | 0x7c00u);
+    if (absx < 0x38800000u) { /* below the smallest normal half: subnormal */
+        if (absx < 0x33000000u) return (uint16_t)sign; /* < 2^-25: rounds to 0 */
+        uint32_t e = absx >> 23;
+        uint32_t m = (absx & 0x7fffffu) | 0x800000u;
+        uint32_t shift = 126 - e; /* 14 + (113 - e) */
+        uint32_t r = m >> shift;
+        uint32_t rem = m & ((1u << shift) - 1);
+        uint32_t half = 1u << (shift - 1);
+        if (rem > half || (rem == half && (r & 1))) r++;
+        return (uint16_t)(sign | r);
+    }
+    uint32_t r = absx - 0x38000000u; /* rebias exponent 127 -> 15 */
+    uint32_t h = r >> 13;
+    uint32_t rem = r & 0x1fffu;
+    if (rem > 0x1000u || (rem == 0x1000u && (h & 1))) h++;
+    return (uint16_t)(sign | h);
+}
+/* Round a float to the nearest half and back (FP16 simulation). */
+static inline float oct_round_f16(float f) { return oct_f16_to_f32(oct_f32_to_f16(f)); }
+
+static inline float oct_bf16_to_f32(uint16_t b) { return oct_bits_f32((uint32_t)b << 16); }
+static inline uint16_t oct_f32_to_bf16(float f) {
+    uint32_t x = oct_f32_bits(f);
+    if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40u);
+    uint32_t lsb = (x >> 16) & 1u;
+    x += 0x7fffu + lsb;
+    return (uint16_t)(x >> 16);
+}
+static inline float oct_round_bf16(float f) { return oct_bf16_to_f32(oct_f32_to_bf16(f)); }
+
+#endif
