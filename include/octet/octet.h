@@ -179,6 +179,16 @@ oct_status oct_model_summarize(const oct_model *m, int n_shapes, const oct_input
                                oct_model_summary *out, oct_error *err);
 void oct_model_summary_free(oct_model_summary *s);
 
+/* ---- tensor files ------------------------------------------------------ */
+/* Readers allocate out->data with malloc; the caller frees it with oct_free.
+ * .pb: a serialized ONNX TensorProto (name, when asked, is malloc'ed too).
+ * .npy: NumPy format 1.0-3.0, little-endian, C order; dtypes f4 f8 f2 i1 u1
+ * i2 u2 i4 u4 i8 u8 b1. */
+oct_status oct_tensor_read_pb(const char *path, oct_tensor_view *out, char **name, oct_error *err);
+oct_status oct_tensor_read_npy(const char *path, oct_tensor_view *out, oct_error *err);
+oct_status oct_tensor_write_npy(const char *path, const oct_tensor_view *t, oct_error *err);
+void oct_free(void *p);
+
 /* Whether octet has a kernel for an op type (default domain ""). */
 int oct_op_supported(const char *domain, const char *op_type);
 

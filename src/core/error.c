@@ -23,7 +23,13 @@ void oct_error_prefix(oct_error *err, const char *fmt, ...) {
     vsnprintf(pre, sizeof pre, fmt, ap);
     va_end(ap);
     memcpy(old, err->message, sizeof old);
-    snprintf(err->message, sizeof err->message, "%s%s", pre, old);
+    /* Truncation is fine here: the tail of a long message matters least. */
+    size_t np = strlen(pre), no = strnlen(old, sizeof old - 1);
+    if (np > sizeof err->message - 1) np = sizeof err->message - 1;
+    if (no > sizeof err->message - 1 - np) no = sizeof err->message - 1 - np;
+    memcpy(err->message, pre, np);
+    memcpy(err->message + np, old, no);
+    err->message[np + no] = 0;
 }
 
 const char *oct_status_name(oct_status s) {

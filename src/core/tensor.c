@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/arith.h"
+#include "core/error.h"
 #include "core/tensor.h"
 
 size_t oct_dtype_size(oct_dtype t) {

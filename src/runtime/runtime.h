@@ -1,0 +1,33 @@
+/* Internal definitions of the public handles. */
+#ifndef OCT_RUNTIME_RUNTIME_H
+#define OCT_RUNTIME_RUNTIME_H
+
+#include "graph/ir.h"
+#include "octet/octet.h"
+
+struct oct_model {
+    oct_graph *g; /* as imported: sorted, nothing folded */
+    char sha256[65];
+    char *path;
+};
+
+/* Observer called after each node of a run, with the node and its outputs
+ * (used by calibration and analysis). Return non-OK to stop the run. */
+typedef oct_status (*oct_node_observer)(void *user, const oct_graph *g, int node_index);
+
+struct oct_session {
+    const oct_model *model;
+    oct_graph *g;     /* the session's own optimised graph */
+    int threads;
+    int verbose;
+    int *last_use;    /* per value: index of the last node reading it */
+    int ran;
+    oct_node_observer observer;
+    void *observer_user;
+};
+
+/* Applies shapes to a fresh clone of the model's graph and optimises it. */
+oct_status oct_session_prepare_graph(const oct_model *m, const oct_session_options *o, int fold,
+                                     oct_graph **out, oct_error *err);
+
+#endif
