@@ -189,6 +189,51 @@ oct_status oct_tensor_read_npy(const char *path, oct_tensor_view *out, oct_error
 oct_status oct_tensor_write_npy(const char *path, const oct_tensor_view *t, oct_error *err);
 void oct_free(void *p);
 
+/* ---- images ------------------------------------------------------------ */
+typedef enum oct_image_fit {
+    OCT_FIT_STRETCH = 0,   /* resize to width x height, aspect not kept */
+    OCT_FIT_LETTERBOX = 1, /* fit inside, keep aspect, pad with pad_value */
+    OCT_FIT_CROP = 2,      /* shorter side to resize_short, centre crop */
+    OCT_FIT_MULTIPLE = 3,  /* keep aspect, longer side <= limit, both
+                                 sides rounded to a multiple of `multiple`;
+                                 the tensor takes the image's size */
+    OCT_FIT_HEIGHT = 4     /* height fixed, width by aspect (<= width),
+                                 right side padded with pad_value */
+} oct_image_fit;
+
+typedef struct oct_preprocess {
+    int width, height;     /* tensor size (0: from the model input) */
+    oct_image_fit mode;
+    int resize_short;      /* OCT_FIT_CROP */
+    int limit, multiple;   /* OCT_FIT_MULTIPLE */
+    int pad_value;         /* 0..255, letterbox / height padding */
+    int center;            /* letterbox: 1 centres the image, 0 top-left */
+    int bgr;               /* 1: channels B,G,R */
+    int nhwc;              /* 1: NHWC layout, else NCHW */
+    float scale;           /* value = (pixel * scale - mean[c]) / std[c] */
+    float mean[3], std[3];
+} oct_preprocess;
+
+/* Where the image went: original size, resize factors and padding, to map
+ * boxes back (x_orig = (x - pad_x) / scale_x). */
+typedef struct oct_image_info {
+    int orig_width, orig_height;
+    int width, height; /* tensor size */
+    float scale_x, scale_y;
+    float pad_x, pad_y;
+} oct_image_info;
+
+/* Presets: "yolo" (letterbox 640 top-left, pad 114, RGB/255), "imagenet"
+ * (resize 256, centre crop 224, ImageNet mean/std), "ppocr" (BGR, ImageNet
+ * mean/std on /255; longer side <= 960, multiples of 32), "ppocr-rec"
+ * (height 48, width <= 320, BGR, (x/255-0.5)/0.5). */
+oct_status oct_preprocess_preset(const char *name, oct_preprocess *p, oct_error *err);
+void oct_preprocess_init(oct_preprocess *p); /* stretch, RGB, scale 1/255 */
+/* Decodes a JPEG/PNG/BMP file and preprocesses it into a float32 tensor of
+ * shape 1x3xHxW (or 1xHxWx3); out->data is malloc'ed, free with oct_free. */
+oct_status oct_image_load(const char *path, const oct_preprocess *p, oct_tensor_view *out,
+                          oct_image_info *info, oct_error *err);
+
 /* Whether octet has a kernel for an op type (default domain ""). */
 int oct_op_supported(const char *domain, const char *op_type);
 

@@ -1,0 +1,43 @@
+/* Shared pieces of the octet CLI: argument parsing, model loading, inputs. */
+#ifndef OCT_CLI_H
+#define OCT_CLI_H
+
+#include "octet/octet.h"
+
+#define CLI_MAX_SHAPES 16
+#define CLI_MAX_INPUTS 16
+
+typedef struct cli_common {
+    const char *model_path;
+    oct_input_shape shapes[CLI_MAX_SHAPES];
+    int n_shapes;
+    char shape_names[CLI_MAX_SHAPES][256];
+    int threads;
+    int reference;
+    int verbose;
+    int json;
+    oct_preprocess pre;
+    int pre_set;       /* any preprocessing flag given */
+    int size_given;
+} cli_common;
+
+void cli_common_init(cli_common *c);
+/* Consumes argv[*i] (and its value) when it is a common option; returns 1
+ * when consumed, 0 when not, -1 on a bad value (message printed). */
+int cli_parse_common(cli_common *c, int argc, char **argv, int *i);
+/* "name=1x3x640x640" */
+int cli_parse_shape(const char *s, oct_input_shape *out, char *name_buf, size_t n);
+int cli_fail(const char *fmt, ...);
+int cli_error(const oct_error *e);
+oct_status cli_load_model(const cli_common *c, oct_model **m, oct_error *err);
+/* Reads an input file (.npy, .pb or an image) for model input `index`;
+ * images are preprocessed to fit the input's declared size. */
+oct_status cli_read_input(const cli_common *c, const oct_model *m, int index, const char *path,
+                          oct_tensor_view *out, oct_image_info *info, oct_error *err);
+void cli_session_options(const cli_common *c, oct_session_options *o);
+const char *cli_shared_dir(void);
+
+int cmd_info(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+
+#endif
