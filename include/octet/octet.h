@@ -123,7 +123,8 @@ typedef struct oct_input_shape {
 
 typedef struct oct_session_options {
     int threads;          /* 0: all cores */
-    int force_reference;  /* 1: run every node on the reference kernels */
+    int force_reference;  /* 1: run every node on the reference kernels
+                             (also: environment OCTET_REFERENCE=1) */
     int verbose;          /* 1: log each node's implementation to stderr */
     int n_shapes;         /* input shapes that fix dynamic dimensions */
     const oct_input_shape *shapes;
@@ -149,6 +150,10 @@ oct_status oct_session_run(oct_session *s, oct_error *err);
 oct_status oct_session_get_output(const oct_session *s, int index, oct_tensor_view *out,
                                   oct_error *err);
 int oct_session_num_outputs(const oct_session *s);
+/* Bytes of the activation arena the memory planner laid out. */
+size_t oct_session_arena_bytes(const oct_session *s);
+/* Online CPUs (the default thread count). */
+int oct_cpu_count(void);
 const char *oct_session_output_name(const oct_session *s, int index);
 int oct_session_num_inputs(const oct_session *s);
 oct_status oct_session_input_info(const oct_session *s, int index, const char **name,

@@ -150,12 +150,68 @@ int oct_pass_fold_batchnorm(oct_graph *g, oct_error *err) {
     return folded;
 }
 
+/* Conv followed by Add of a per-channel constant ([1,C,1,1] or [C,1,1], as
+ * exporters write a bias they split off) becomes the Conv's bias. */
+int oct_pass_fold_conv_add(oct_graph *g) {
+    int folded = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        oct_node *add = &g->nodes[i];
+        if (add->dead || add->domain[0] || strcmp(add->op_type, "Add") || add->n_in != 2) continue;
+        for (int side = 0; side < 2; side++) {
+            int x = add->in[side], c = add->in[1 - side];
+            if (x < 0 || c < 0 || g->values[x].producer < 0 || g->values[x].is_output) continue;
+            int ci = g->values[x].producer, consumer = -1;
+            oct_node *conv = &g->nodes[ci];
+            if (conv->dead || conv->domain[0] || strcmp(conv->op_type, "Conv") || conv->n_in < 2) continue;
+            if (!single_consumer(g, x, &consumer) || consumer != i) continue;
+            int w = conv->in[1], b = conv->n_in > 2 ? conv->in[2] : -1;
+            if (w < 0 || !g->values[w].is_const || g->values[w].t.dtype != OCT_FLOAT) continue;
+            const oct_tensor *wt = &g->values[w].t, *ct = &g->values[c].t;
+            if (wt->ndim < 3 || !g->values[c].is_const || ct->dtype != OCT_FLOAT) continue;
+            int64_t oc = wt->dims[0];
+            /* per-channel: rank <= output rank, the channel axis is the only
+             * non-1 axis and it sits at position 1 of the output */
+            int r = wt->ndim, ok = ct->ndim >= r - 1 && ct->ndim <= r && oct_numel(ct) == oc;
+            for (int k = 0; ok && k < ct->ndim; k++) {
+                int axis = k + (r - ct->ndim); /* aligned to the output's axes */
+                if (ct->dims[k] != (axis == 1 ? oc : 1)) ok = 0;
+            }
+            if (!ok || (b >= 0 && !const_float(g, b, oc))) continue;
+            int nb = oct_graph_new_value(g, g->values[c].name);
+            if (nb < 0) return folded;
+            oct_value *vb = &g->values[nb];
+            oct_tensor_set_shape(&vb->t, OCT_FLOAT, 1, &oc);
+            if (oct_tensor_alloc(&vb->t)) return folded;
+            vb->is_const = vb->shape_known = 1;
+            float *db = vb->t.data;
+            const float *add_c = g->values[c].t.data, *old = b >= 0 ? g->values[b].t.data : NULL;
+            for (int64_t o = 0; o < oc; o++) db[o] = (old ? old[o] : 0.0f) + add_c[o];
+            conv = &g->nodes[ci];
+            add = &g->nodes[i];
+            if (conv->n_in < 3) {
+                int *ni = realloc(conv->in, sizeof(int) * 3);
+                if (!ni) return folded;
+                conv->in = ni;
+                conv->n_in = 3;
+            }
+            conv->in[2] = nb;
+            conv->out[0] = add->out[0];
+            g->values[add->out[0]].producer = ci;
+            add->dead = 1;
+            folded++;
+            break;
+        }
+    }
+    return folded;
+}
+
 oct_status oct_graph_optimize(oct_graph *g, int fold, oct_error *err) {
     OCT_TRY(oct_graph_toposort(g, err));
     OCT_TRY(oct_pass_infer(g, fold, 0, err));
     if (fold) {
         oct_pass_identity(g);
         oct_pass_fold_batchnorm(g, err);
+        oct_pass_fold_conv_add(g);
         oct_pass_dead_nodes(g);
     }
     oct_graph_compact(g);

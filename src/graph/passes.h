@@ -16,6 +16,8 @@ int oct_pass_dead_nodes(oct_graph *g);
 int oct_pass_identity(oct_graph *g);
 /* Folds BatchNormalization into a preceding Conv with constant weights. */
 int oct_pass_fold_batchnorm(oct_graph *g, oct_error *err);
+/* Folds Add of a per-channel constant into the preceding Conv's bias. */
+int oct_pass_fold_conv_add(oct_graph *g);
 /* All of the above in order; returns the first error. */
 oct_status oct_graph_optimize(oct_graph *g, int fold, oct_error *err);
 

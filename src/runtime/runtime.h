@@ -3,6 +3,7 @@
 #define OCT_RUNTIME_RUNTIME_H
 
 #include "graph/ir.h"
+#include "runtime/exec.h"
 #include "octet/octet.h"
 
 struct oct_model {
@@ -13,15 +14,15 @@ struct oct_model {
 
 /* Observer called after each node of a run, with the node and its outputs
  * (used by calibration and analysis). Return non-OK to stop the run. */
-typedef oct_status (*oct_node_observer)(void *user, const oct_graph *g, int node_index);
+typedef oct_step_observer oct_node_observer;
 
 struct oct_session {
     const oct_model *model;
     oct_graph *g;     /* the session's own optimised graph */
     int threads;
     int verbose;
-    int *last_use;    /* per value: index of the last node reading it */
     int ran;
+    oct_plan_exec exec;
     oct_node_observer observer;
     void *observer_user;
 };

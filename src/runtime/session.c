@@ -8,6 +8,12 @@
 #include "graph/passes.h"
 #include "ops/op.h"
 #include "runtime/runtime.h"
+#include <unistd.h>
+
+int oct_cpu_count(void) {
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
 
 void oct_session_options_init(oct_session_options *o) {
     memset(o, 0, sizeof *o);
@@ -118,37 +124,33 @@ oct_status oct_session_create(const oct_model *m, const oct_session_options *opt
     oct_status st = check_supported(g, err);
     oct_session *s = st ? NULL : calloc(1, sizeof *s);
     if (!st && !s) st = oct_fail(err, OCT_E_NOMEM, "out of memory");
-    if (!st) {
-        s->last_use = malloc(sizeof(int) * (size_t)(g->n_values + 1));
-        if (!s->last_use) st = oct_fail(err, OCT_E_NOMEM, "out of memory");
-    }
     if (st) {
-        free(s);
         oct_graph_free(g);
         return st;
     }
     s->model = m;
     s->g = g;
-    s->threads = opt->threads > 0 ? opt->threads : 1;
+    s->threads = opt->threads > 0 ? opt->threads : oct_cpu_count();
     s->verbose = opt->verbose;
-    for (int v = 0; v < g->n_values; v++) s->last_use[v] = -1;
-    for (int i = 0; i < g->n_nodes; i++)
-        for (int k = 0; k < g->nodes[i].n_in; k++)
-            if (g->nodes[i].in[k] >= 0) s->last_use[g->nodes[i].in[k]] = i;
-    if (s->verbose)
-        for (int i = 0; i < g->n_nodes; i++)
-            fprintf(stderr, "octet: node %d '%s' (%s) -> ref%s\n", i, g->nodes[i].name,
-                    g->nodes[i].op_type, g->nodes[i].dynamic ? " (shape at run time)" : "");
+    const char *env = getenv("OCTET_REFERENCE");
+    int force_ref = opt->force_reference || (env && *env && strcmp(env, "0"));
+    st = oct_exec_build(&s->exec, g, s->threads, force_ref, s->verbose, err);
+    if (st) {
+        oct_session_free(s);
+        return st;
+    }
     *out = s;
     return OCT_OK;
 }
 
 void oct_session_free(oct_session *s) {
     if (!s) return;
+    oct_exec_free(&s->exec);
     oct_graph_free(s->g);
-    free(s->last_use);
     free(s);
 }
+
+size_t oct_session_arena_bytes(const oct_session *s) { return s ? s->exec.arena_bytes : 0; }
 
 int oct_session_num_inputs(const oct_session *s) { return s ? s->g->n_inputs : 0; }
 int oct_session_num_outputs(const oct_session *s) { return s ? s->g->n_outputs : 0; }
@@ -204,40 +206,7 @@ oct_status oct_session_run(oct_session *s, oct_error *err) {
         if (!v->t.data && oct_nbytes(&v->t))
             return oct_fail(err, OCT_E_INVALID_ARG, "input '%s' was not set", v->name);
     }
-    const oct_tensor *ins[4096];
-    oct_tensor *outs[4096];
-    for (int i = 0; i < g->n_nodes; i++) {
-        oct_node *n = &g->nodes[i];
-        for (int k = 0; k < n->n_in; k++) ins[k] = n->in[k] >= 0 ? &g->values[n->in[k]].t : NULL;
-        for (int k = 0; k < n->n_out; k++) outs[k] = n->out[k] >= 0 ? &g->values[n->out[k]].t : NULL;
-        oct_opctx c = {n, n->n_in, ins, n->n_out, outs, n->opset, s->threads, err};
-        oct_status st;
-        if (n->dynamic) {
-            st = n->def->infer(&c);
-            if (st == OCT_E_DYNAMIC)
-                st = oct_fail(err, OCT_E_SHAPE, "node '%s' (%s): cannot infer its output shape", n->name,
-                              n->op_type);
-            if (st) return st;
-        }
-        for (int k = 0; k < n->n_out; k++) {
-            if (!outs[k]) continue;
-            st = oct_tensor_alloc(outs[k]);
-            if (st) {
-                char a[128];
-                return oct_fail(err, st, "node '%s' (%s): cannot allocate output %d of shape %s", n->name,
-                                n->op_type, k, oct_shape_str(outs[k]->ndim, outs[k]->dims, a, sizeof a));
-            }
-        }
-        st = n->def->run(&c);
-        if (st) return st;
-        if (s->observer && (st = s->observer(s->observer_user, g, i)) != OCT_OK) return st;
-        for (int k = 0; k < n->n_in; k++) {
-            int v = n->in[k];
-            if (v < 0 || s->last_use[v] != i) continue;
-            oct_value *val = &g->values[v];
-            if (!val->is_const && !val->is_input && !val->is_output) oct_tensor_release(&val->t);
-        }
-    }
+    OCT_TRY(oct_exec_run(&s->exec, s->observer, s->observer_user, err));
     s->ran = 1;
     return OCT_OK;
 }

@@ -1,0 +1,17 @@
+/* The list of ops the CPU backend implements (terminated by NULL). */
+#include "backends/cpu/cpu_kernels.h"
+
+oct_status oct_cpu_eltwise_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
+oct_status oct_cpu_concat_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
+
+const oct_cpu_op oct_cpu_ops[] = {
+    {"Concat", oct_cpu_concat_create},
+    {"Split", oct_cpu_concat_create},
+#define EW(name) {name, oct_cpu_eltwise_create},
+    EW("Relu") EW("Sigmoid") EW("Tanh") EW("Exp") EW("Log") EW("Sqrt") EW("Neg") EW("Abs") EW("Erf")
+    EW("LeakyRelu") EW("HardSigmoid") EW("HardSwish") EW("Elu") EW("Selu") EW("Celu") EW("Softplus")
+    EW("Softsign") EW("Mish") EW("Gelu") EW("Reciprocal") EW("Floor") EW("Ceil") EW("Round") EW("Sin")
+    EW("Cos") EW("Clip") EW("Add") EW("Sub") EW("Mul") EW("Div") EW("Pow") EW("Max") EW("Min")
+#undef EW
+    {NULL, NULL},
+};

@@ -1,0 +1,51 @@
+/* Shared pieces of the oneDNN backend (v2 C API: *_desc_init, then
+ * dnnl_primitive_desc_create). */
+#ifndef OCT_BACKENDS_DNNL_COMMON_H
+#define OCT_BACKENDS_DNNL_COMMON_H
+
+#include <dnnl.h>
+
+#include "runtime/exec.h"
+
+typedef struct oct_dnnl {
+    dnnl_engine_t engine;
+    dnnl_stream_t stream;
+} oct_dnnl;
+
+#define OCT_DNNL_MAX_ARGS 16
+#define OCT_SLOT_IN(j) (j)
+#define OCT_SLOT_OUT(o) (1000 + (o))
+
+/* A prepared primitive with its run-time memory objects. */
+typedef struct oct_dnnl_prim {
+    dnnl_primitive_t prim;
+    int n_args;
+    dnnl_exec_arg_t args[OCT_DNNL_MAX_ARGS];
+    /* which kernel slot feeds each arg: OCT_SLOT_IN(j) / OCT_SLOT_OUT(o),
+     * or -1 for memory owned here (packed weights, bias). Slots, not value
+     * indices, because the planner may redirect a kernel's inputs. */
+    int arg_slot[OCT_DNNL_MAX_ARGS];
+    char impl[96];
+} oct_dnnl_prim;
+
+oct_status oct_dnnl_check(dnnl_status_t s, const char *what, const char *node, oct_error *err);
+/* Creates the primitive from a descriptor and records its implementation. */
+oct_status oct_dnnl_prim_create(oct_dnnl_prim *p, const_dnnl_primitive_desc_t pd, oct_error *err);
+/* Adds an argument bound to a kernel slot (handle set at run time). */
+oct_status oct_dnnl_arg_slot(oct_dnnl *d, oct_dnnl_prim *p, int arg, const dnnl_memory_desc_t *md, int slot,
+                             oct_error *err);
+/* Adds an argument bound to memory owned by the primitive. */
+oct_status oct_dnnl_arg_owned(oct_dnnl *d, oct_dnnl_prim *p, int arg, const dnnl_memory_desc_t *md,
+                              dnnl_memory_t *mem, oct_error *err);
+oct_status oct_dnnl_execute(oct_dnnl_prim *p, const oct_kernel *k, oct_exec *x, oct_error *err);
+void oct_dnnl_prim_destroy(oct_dnnl_prim *p);
+/* Copies plain data into a (possibly blocked) memory via a reorder. */
+oct_status oct_dnnl_fill(oct_dnnl *d, dnnl_memory_t dst, const dnnl_memory_desc_t *plain_md, const void *data,
+                         oct_error *err);
+
+/* Kernel creators (one file each). */
+oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
+oct_status oct_dnnl_pool_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
+oct_status oct_dnnl_matmul_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
+
+#endif

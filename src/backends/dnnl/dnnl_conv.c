@@ -1,0 +1,281 @@
+/* Conv on oneDNN, channels-last activations, weights pre-packed once, with
+ * the element-wise tail fused as post-ops: bias, then any chain of
+ * Relu / LeakyRelu / Clip / HardSigmoid / HardSwish / Sigmoid / Tanh / SiLU
+ * (Mul(x, Sigmoid(x)) as exporters write it) and a residual Add. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/dnnl/dnnl_common.h"
+
+typedef struct {
+    oct_kernel base;
+    oct_dnnl_prim p;
+} conv_kernel;
+
+static oct_status conv_run(oct_kernel *kb, oct_exec *x, oct_error *err) {
+    conv_kernel *k = (conv_kernel *)kb;
+    oct_tensor *y = oct_exec_tensor(x, k->base.out_values[0]);
+    OCT_TRY(oct_exec_prepare_output(y, 0));
+    return oct_dnnl_execute(&k->p, kb, x, err);
+}
+
+static void conv_destroy(oct_kernel *kb) {
+    conv_kernel *k = (conv_kernel *)kb;
+    oct_dnnl_prim_destroy(&k->p);
+    free(k);
+}
+
+/* The single live consumer of value v, or -1 (none, several, or v is a
+ * graph output and must be materialised). */
+static int sole_consumer(const oct_exec *x, int v) {
+    if (x->g->values[v].is_output) return -1;
+    int c;
+    return oct_exec_consumers(x, v, &c) == 1 ? c : -1;
+}
+
+static int const_scalar(const oct_graph *g, const oct_node *n, int input, float *out) {
+    if (input >= n->n_in || n->in[input] < 0) return 0;
+    const oct_value *v = &g->values[n->in[input]];
+    if (!v->is_const || v->t.dtype != OCT_FLOAT || oct_numel(&v->t) != 1) return 0;
+    *out = *(const float *)v->t.data;
+    return 1;
+}
+
+typedef struct {
+    dnnl_alg_kind_t alg;
+    float alpha, beta;
+    int binary_value; /* >= 0: a residual Add with this value */
+} post_op;
+
+/* Recognises an activation node consuming v; returns the number of
+ * post-ops written (0: not an activation oneDNN fuses). */
+static int activation(const oct_exec *x, const oct_node *n, post_op *po) {
+    const oct_graph *g = x->g;
+    const char *op = n->op_type;
+    po[0].binary_value = po[1].binary_value = -1;
+    if (n->dynamic || n->domain[0]) return 0;
+    if (!strcmp(op, "Relu")) {
+        po[0] = (post_op){dnnl_eltwise_relu, 0, 0, -1};
+        return 1;
+    }
+    if (!strcmp(op, "LeakyRelu")) {
+        po[0] = (post_op){dnnl_eltwise_relu, oct_attr_float(n, "alpha", 0.01f), 0, -1};
+        return 1;
+    }
+    if (!strcmp(op, "Tanh")) {
+        po[0] = (post_op){dnnl_eltwise_tanh, 0, 0, -1};
+        return 1;
+    }
+    if (!strcmp(op, "Sigmoid")) {
+        po[0] = (post_op){dnnl_eltwise_logistic, 0, 0, -1};
+        return 1;
+    }
+    if (!strcmp(op, "HardSwish")) {
+        po[0] = (post_op){dnnl_eltwise_hardswish, 0, 0, -1};
+        return 1;
+    }
+    if (!strcmp(op, "HardSigmoid")) {
+        po[0] = (post_op){dnnl_eltwise_linear, oct_attr_float(n, "alpha", 0.2f), oct_attr_float(n, "beta", 0.5f), -1};
+        po[1] = (post_op){dnnl_eltwise_clip, 0.0f, 1.0f, -1};
+        return 2;
+    }
+    if (!strcmp(op, "Clip")) {
+        float lo = -3.4e38f, hi = 3.4e38f;
+        if (n->opset < 11) {
+            lo = oct_attr_float(n, "min", lo);
+            hi = oct_attr_float(n, "max", hi);
+        } else {
+            if (n->n_in > 1 && n->in[1] >= 0 && !const_scalar(g, n, 1, &lo)) return 0;
+            if (n->n_in > 2 && n->in[2] >= 0 && !const_scalar(g, n, 2, &hi)) return 0;
+        }
+        po[0] = (post_op){dnnl_eltwise_clip, lo, hi, -1};
+        return 1;
+    }
+    return 0;
+}
+
+static int same_shape(const oct_tensor *a, const oct_tensor *b) { return oct_shape_equal(a, b) && a->dtype == b->dtype; }
+
+oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **out, oct_error *err) {
+    *out = NULL;
+    oct_graph *g = x->g;
+    oct_node *n = &g->nodes[node];
+    if (n->n_in < 2 || n->in[0] < 0 || n->in[1] < 0 || n->n_out < 1 || n->out[0] < 0) return OCT_OK;
+    const oct_value *X = &g->values[n->in[0]], *W = &g->values[n->in[1]], *Y = &g->values[n->out[0]];
+    const oct_value *B = n->n_in > 2 && n->in[2] >= 0 ? &g->values[n->in[2]] : NULL;
+    if (X->t.dtype != OCT_FLOAT || X->t.ndim != 4 || !W->is_const || W->t.dtype != OCT_FLOAT || W->t.ndim != 4)
+        return OCT_OK;
+    if (B && (!B->is_const || B->t.dtype != OCT_FLOAT)) return OCT_OK;
+    if (!Y->shape_known || Y->t.ndim != 4) return OCT_OK;
+    int64_t group = oct_attr_int(n, "group", 1);
+    int64_t N = X->t.dims[0], C = X->t.dims[1], H = X->t.dims[2], Wd = X->t.dims[3];
+    int64_t OC = W->t.dims[0], KH = W->t.dims[2], KW = W->t.dims[3];
+    int64_t OH = Y->t.dims[2], OW = Y->t.dims[3];
+    if (group < 1 || C % group || OC % group || W->t.dims[1] * group != C) return OCT_OK;
+    const int64_t *v;
+    int64_t strides[2] = {1, 1}, dil[2] = {1, 1}, pl[2] = {0, 0}, pr[2] = {0, 0};
+    if (oct_attr_ints(n, "strides", &v) == 2) memcpy(strides, v, sizeof strides);
+    if (oct_attr_ints(n, "dilations", &v) == 2) memcpy(dil, v, sizeof dil);
+    const char *ap = oct_attr_str(n, "auto_pad", "NOTSET");
+    int64_t in_sz[2] = {H, Wd}, out_sz[2] = {OH, OW}, k_sz[2] = {KH, KW};
+    if (!strcmp(ap, "NOTSET")) {
+        if (oct_attr_ints(n, "pads", &v) == 4) {
+            pl[0] = v[0];
+            pl[1] = v[1];
+            pr[0] = v[2];
+            pr[1] = v[3];
+        }
+    } else if (strcmp(ap, "VALID")) {
+        for (int i = 0; i < 2; i++) {
+            int64_t total = (out_sz[i] - 1) * strides[i] + (k_sz[i] - 1) * dil[i] + 1 - in_sz[i];
+            if (total < 0) total = 0;
+            pl[i] = !strcmp(ap, "SAME_LOWER") ? total - total / 2 : total / 2;
+            pr[i] = total - pl[i];
+        }
+    }
+    /* oneDNN derives the output size from the right padding: make it match
+     * the inferred shape exactly. */
+    for (int i = 0; i < 2; i++) {
+        pr[i] = (out_sz[i] - 1) * strides[i] + (k_sz[i] - 1) * dil[i] + 1 - in_sz[i] - pl[i];
+        if (pr[i] < 0 || pl[i] < 0 || strides[i] < 1 || dil[i] < 1) return OCT_OK;
+    }
+
+    /* Fusion: follow the single-consumer chain after the convolution. */
+    post_op ops[8];
+    int n_ops = 0, absorbed[8], n_abs = 0;
+    int cur = n->out[0];
+    for (int guard = 0; guard < 4 && n_ops < 6; guard++) {
+        int c = sole_consumer(x, cur);
+        int consumers = oct_exec_consumers(x, cur, NULL);
+        const oct_node *cn = c >= 0 ? &g->nodes[c] : NULL;
+        int w;
+        if (cn && (w = activation(x, cn, &ops[n_ops])) > 0 && cn->n_out >= 1 && cn->out[0] >= 0) {
+            n_ops += w;
+            absorbed[n_abs++] = c;
+            cur = cn->out[0];
+            continue;
+        }
+        /* SiLU: cur feeds exactly Sigmoid(cur) and Mul(cur, that). */
+        if (consumers == 2 && !g->values[cur].is_output) {
+            int sig = -1, mul = -1;
+            for (int i = 0; i < g->n_nodes; i++) {
+                const oct_node *m = &g->nodes[i];
+                if (m->dead || m->dynamic || m->domain[0]) continue;
+                int uses = 0;
+                for (int j = 0; j < m->n_in; j++) uses |= m->in[j] == cur;
+                if (!uses) continue;
+                if (!strcmp(m->op_type, "Sigmoid")) sig = i;
+                else if (!strcmp(m->op_type, "Mul") && m->n_in == 2) mul = i;
+            }
+            if (sig >= 0 && mul >= 0 && sole_consumer(x, g->nodes[sig].out[0]) == mul) {
+                const oct_node *m = &g->nodes[mul];
+                int s = g->nodes[sig].out[0];
+                if ((m->in[0] == cur && m->in[1] == s) || (m->in[1] == cur && m->in[0] == s)) {
+                    ops[n_ops++] = (post_op){dnnl_eltwise_swish, 1.0f, 0, -1};
+                    absorbed[n_abs++] = sig;
+                    absorbed[n_abs++] = mul;
+                    cur = m->out[0];
+                    continue;
+                }
+            }
+        }
+        /* Residual Add with a tensor that is ready before this Conv runs. */
+        if (cn && !strcmp(cn->op_type, "Add") && cn->n_in == 2 && !cn->dynamic && !cn->domain[0]) {
+            int other = cn->in[0] == cur ? cn->in[1] : cn->in[0];
+            if (other >= 0 && other != cur && same_shape(&g->values[other].t, &g->values[cur].t)) {
+                int prod = g->values[other].producer;
+                if (prod < node && !g->values[other].is_const) {
+                    ops[n_ops++] = (post_op){dnnl_binary_add, 0, 0, other};
+                    absorbed[n_abs++] = c;
+                    cur = cn->out[0];
+                    continue;
+                }
+            }
+        }
+        break;
+    }
+
+    oct_dnnl *d = x->dnnl;
+    dnnl_memory_desc_t src_md, w_md, w_plain, b_md, dst_md;
+    dnnl_dims_t sd = {N, C, H, Wd}, dd = {N, OC, OH, OW};
+    dnnl_dims_t wd5 = {group, OC / group, C / group, KH, KW}, wd4 = {OC, C, KH, KW}, bd = {OC};
+    dnnl_memory_desc_init_by_tag(&src_md, 4, sd, dnnl_f32, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&dst_md, 4, dd, dnnl_f32, dnnl_nhwc);
+    if (group > 1) {
+        dnnl_memory_desc_init_by_tag(&w_md, 5, wd5, dnnl_f32, dnnl_format_tag_any);
+        dnnl_memory_desc_init_by_tag(&w_plain, 5, wd5, dnnl_f32, dnnl_goihw);
+    } else {
+        dnnl_memory_desc_init_by_tag(&w_md, 4, wd4, dnnl_f32, dnnl_format_tag_any);
+        dnnl_memory_desc_init_by_tag(&w_plain, 4, wd4, dnnl_f32, dnnl_oihw);
+    }
+    dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_x);
+    dnnl_dims_t ds = {strides[0], strides[1]}, dl = {dil[0] - 1, dil[1] - 1}, pdl = {pl[0], pl[1]},
+                pdr = {pr[0], pr[1]};
+    dnnl_convolution_desc_t cd;
+    if (dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &src_md,
+                                                   &w_md, B ? &b_md : NULL, &dst_md, ds, dl, pdl, pdr) != dnnl_success)
+        return OCT_OK;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t po = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_attr_create(&attr);
+    dnnl_post_ops_create(&po);
+    dnnl_memory_desc_t bin_md[8];
+    for (int i = 0; i < n_ops; i++) {
+        if (ops[i].binary_value >= 0) {
+            bin_md[i] = dst_md;
+            dnnl_post_ops_append_binary(po, dnnl_binary_add, &bin_md[i]);
+        } else {
+            dnnl_post_ops_append_eltwise(po, 1.0f, ops[i].alg, ops[i].alpha, ops[i].beta);
+        }
+    }
+    dnnl_primitive_attr_set_post_ops(attr, po);
+    dnnl_status_t ds_ = dnnl_primitive_desc_create(&pd, &cd, attr, d->engine, NULL);
+    dnnl_post_ops_destroy(po);
+    dnnl_primitive_attr_destroy(attr);
+    if (ds_ != dnnl_success) return OCT_OK;
+
+    conv_kernel *k = calloc(1, sizeof *k);
+    oct_status st = k ? OCT_OK : oct_fail(err, OCT_E_NOMEM, "out of memory");
+    if (!st) st = oct_dnnl_prim_create(&k->p, pd, err);
+    const dnnl_memory_desc_t *w_best = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    dnnl_memory_t wmem = NULL, bmem = NULL;
+    if (!st) st = oct_dnnl_arg_slot(d, &k->p, DNNL_ARG_SRC, &src_md, OCT_SLOT_IN(0), err);
+    if (!st) st = oct_dnnl_arg_owned(d, &k->p, DNNL_ARG_WEIGHTS, w_best, &wmem, err);
+    if (!st) st = oct_dnnl_fill(d, wmem, &w_plain, W->t.data, err);
+    if (!st && B) st = oct_dnnl_arg_owned(d, &k->p, DNNL_ARG_BIAS, &b_md, &bmem, err);
+    if (!st && B) st = oct_dnnl_fill(d, bmem, &b_md, B->t.data, err);
+    if (!st) st = oct_dnnl_arg_slot(d, &k->p, DNNL_ARG_DST, &dst_md, OCT_SLOT_OUT(0), err);
+    int n_res = 0;
+    for (int i = 0; !st && i < n_ops; i++)
+        if (ops[i].binary_value >= 0) {
+            n_res++;
+            st = oct_dnnl_arg_slot(d, &k->p, DNNL_ARG_ATTR_MULTIPLE_POST_OP(i) | DNNL_ARG_SRC_1, &dst_md,
+                                   OCT_SLOT_IN(n_res), err);
+        }
+    dnnl_primitive_desc_destroy(pd);
+    if (st) {
+        if (k) conv_destroy(&k->base);
+        return st;
+    }
+    k->base.impl = k->p.impl;
+    k->base.node = node;
+    k->base.n_absorbed = n_abs;
+    memcpy(k->base.absorbed, absorbed, sizeof(int) * (size_t)n_abs);
+    k->base.n_in = 1;
+    k->base.in_values[0] = n->in[0];
+    k->base.in_accept[0] = OCT_ACCEPT_NHWC;
+    for (int i = 0; i < n_ops; i++)
+        if (ops[i].binary_value >= 0) {
+            k->base.in_values[k->base.n_in] = ops[i].binary_value;
+            k->base.in_accept[k->base.n_in++] = OCT_ACCEPT_NHWC;
+        }
+    k->base.n_out = 1;
+    k->base.out_values[0] = cur;
+    k->base.out_layout[0] = OCT_LAYOUT_NHWC;
+    k->base.run = conv_run;
+    k->base.destroy = conv_destroy;
+    (void)n_res;
+    *out = &k->base;
+    return OCT_OK;
+}

@@ -1,0 +1,76 @@
+/* Backends and the execution plan.
+ *
+ * A session's graph runs as a list of steps. Each step is a kernel that one
+ * backend created for one node, possibly absorbing the nodes that follow it
+ * (Conv + SiLU + Add run as one oneDNN primitive). Backends are tried in
+ * order (oneDNN, the threaded CPU kernels, then the reference), and the
+ * first that accepts a node wins, as in oneDNN's implementation lists.
+ *
+ * Tensors between steps are in ONNX's plain row-major layout, or, for 4-D
+ * float tensors produced by fast kernels, channels-last (NHWC), which the
+ * oneDNN convolutions run fastest on. A kernel states the layouts it accepts
+ * and produces; the planner inserts reorders where they differ. */
+#ifndef OCT_RUNTIME_BACKEND_H
+#define OCT_RUNTIME_BACKEND_H
+
+#include "graph/ir.h"
+#include "runtime/threadpool.h"
+
+typedef enum oct_layout { OCT_LAYOUT_PLAIN = 0, OCT_LAYOUT_NHWC = 1 } oct_layout;
+
+#define OCT_ACCEPT_PLAIN 1
+#define OCT_ACCEPT_NHWC 2
+
+#define OCT_KERNEL_MAX_IN 64
+#define OCT_KERNEL_MAX_OUT 16
+
+typedef struct oct_exec oct_exec;
+typedef struct oct_kernel oct_kernel;
+
+struct oct_kernel {
+    const char *impl;            /* e.g. "dnnl:jit:avx2", "cpu", "ref" */
+    int node;                    /* the node it runs */
+    int n_absorbed;              /* nodes fused into it (run by this kernel) */
+    int absorbed[8];
+    int n_in, n_out;
+    int in_values[OCT_KERNEL_MAX_IN];   /* value indices read (after fusion) */
+    int out_values[OCT_KERNEL_MAX_OUT]; /* value indices written */
+    unsigned in_accept[OCT_KERNEL_MAX_IN]; /* OCT_ACCEPT_* per input */
+    oct_layout out_layout[OCT_KERNEL_MAX_OUT];
+    int zero_outputs;            /* outputs must arrive zero-filled */
+    oct_status (*run)(oct_kernel *k, oct_exec *x, oct_error *err);
+    void (*destroy)(oct_kernel *k);
+};
+
+/* What a kernel sees at run time. */
+struct oct_exec {
+    oct_graph *g;
+    oct_layout *layout; /* per value */
+    oct_pool *pool;
+    int threads;
+    void *dnnl;         /* the oneDNN engine and stream (backends/dnnl) */
+};
+
+typedef struct oct_backend {
+    const char *name;
+    /* Creates a kernel for node `node` when this backend supports it (shapes
+     * are static by now); *k stays NULL when it does not. May absorb the
+     * nodes that follow (it marks them in k->absorbed). */
+    oct_status (*create)(oct_exec *x, int node, oct_kernel **k, oct_error *err);
+    /* Per-session setup/teardown (may be NULL). */
+    oct_status (*init)(oct_exec *x, oct_error *err);
+    void (*fini)(oct_exec *x);
+} oct_backend;
+
+extern const oct_backend oct_backend_ref;
+extern const oct_backend oct_backend_cpu;
+#ifdef OCT_HAVE_DNNL
+extern const oct_backend oct_backend_dnnl;
+#endif
+
+/* Helpers for kernels. */
+static inline oct_tensor *oct_exec_tensor(oct_exec *x, int v) { return &x->g->values[v].t; }
+/* Number of live consumers of value v other than node `except` (or -1). */
+int oct_exec_consumers(const oct_exec *x, int v, int *first_consumer);
+
+#endif

@@ -1,0 +1,38 @@
+/* The execution plan of a session: steps (kernels), layouts, the arena. */
+#ifndef OCT_RUNTIME_EXEC_H
+#define OCT_RUNTIME_EXEC_H
+
+#include "runtime/backend.h"
+
+typedef struct oct_plan_exec {
+    oct_exec x;
+    oct_kernel **steps;
+    int n_steps, cap_steps;
+    const oct_backend *backends[4];
+    int n_backends;
+    unsigned char *arena;
+    size_t arena_bytes;
+    int layout_cap;
+    double *step_ms; /* accumulated per step when profiling (OCTET_PROFILE=1) */
+    int runs;
+} oct_plan_exec;
+
+/* Builds kernels for every node of g (sorted, inferred), inserts layout
+ * conversions and plans intermediate buffers. force_reference: only the
+ * reference backend. */
+oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force_reference, int verbose,
+                          oct_error *err);
+void oct_exec_free(oct_plan_exec *p);
+/* Runs every step; observer (may be NULL) is called after each step with
+ * the step's primary node. */
+typedef oct_status (*oct_step_observer)(void *user, const oct_graph *g, int node_index);
+oct_status oct_exec_run(oct_plan_exec *p, oct_step_observer obs, void *user, oct_error *err);
+
+/* Output preparation for kernels: planned buffers are kept (zeroed when
+ * asked), others are (re)allocated. */
+oct_status oct_exec_prepare_output(oct_tensor *t, int zero);
+/* Creates a conversion kernel (cpu backend) from value `from` to `to`. */
+oct_status oct_cpu_reorder_create(oct_exec *x, int from, oct_layout from_l, int to, oct_layout to_l,
+                                  oct_kernel **k, oct_error *err);
+
+#endif
