@@ -60,14 +60,17 @@ static oct_status apply_shapes(oct_graph *g, const oct_session_options *o, oct_e
         if (val->t.dtype == OCT_UNDEFINED)
             return oct_fail(err, OCT_E_UNSUPPORTED, "input '%s' is not a tensor of a known element type", val->name);
         if (unknown >= 0 || (!val->shape_known && val->t.ndim == 0)) {
-            char ex[128];
+            char ex[128], sug[128];
+            int64_t d1[OCT_MAX_DIMS];
+            for (int d = 0; d < val->t.ndim; d++) d1[d] = val->t.dims[d] < 0 ? 1 : val->t.dims[d];
             oct_shape_str(val->t.ndim, val->t.dims, ex, sizeof ex);
+            oct_shape_str(val->t.ndim, d1, sug, sizeof sug);
+            const char *sym = unknown >= 0 && val->dim_names[unknown] ? val->dim_names[unknown] : NULL;
             return oct_fail(err, OCT_E_SHAPE,
-                            "input '%s' has a dynamic shape (%s; dimension %d%s%s%s): give it with --shape %s=DIMS, "
-                            "e.g. --shape %s=1x3x640x640",
-                            val->name, ex, unknown, val->dim_names[unknown < 0 ? 0 : unknown] ? " is '" : "",
-                            val->dim_names[unknown < 0 ? 0 : unknown] ? val->dim_names[unknown < 0 ? 0 : unknown] : "",
-                            val->dim_names[unknown < 0 ? 0 : unknown] ? "'" : "", val->name, val->name);
+                            "input '%s' has a dynamic shape (%s; dimension %d%s%s%s is not fixed): give it with "
+                            "--shape %s=DIMS, e.g. --shape %s=%s",
+                            val->name, ex, unknown, sym ? " '" : "", sym ? sym : "", sym ? "'" : "", val->name,
+                            val->name, val->t.ndim ? sug : "1x3x224x224");
         }
         val->shape_known = 1;
     }

@@ -39,5 +39,9 @@ const char *cli_shared_dir(void);
 
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_preprocess(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
 
 #endif

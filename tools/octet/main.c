@@ -10,6 +10,10 @@ static void usage(FILE *f) {
                "commands:\n"
                "  info MODEL [--shape NAME=DIMS] [--json]     inputs, outputs, ops, parameters, FLOPs\n"
                "  run MODEL --input FILE... [-o OUT.npy]       run the model on .npy/.pb tensors or images\n"
+               "  bench MODEL [--threads N] [--iters N]         latency, throughput, peak memory\n"
+               "  preprocess IMAGE -o OUT.npy [flags]          write the tensor an image becomes\n"
+               "  eval MODEL --images DIR [--labels|--coco]    detection mAP, top-1/top-5, or fidelity to FP32\n"
+               "  detect MODEL IMAGE [-o OUT.jpg]              detect objects, list and draw them\n"
                "  version                                     print the version\n\n"
                "Run 'octet COMMAND' without arguments for its options.\n",
             oct_version_string());
@@ -23,6 +27,10 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (!strcmp(cmd, "info")) return cmd_info(argc, argv);
     if (!strcmp(cmd, "run")) return cmd_run(argc, argv);
+    if (!strcmp(cmd, "preprocess")) return cmd_preprocess(argc, argv);
+    if (!strcmp(cmd, "bench")) return cmd_bench(argc, argv);
+    if (!strcmp(cmd, "eval")) return cmd_eval(argc, argv);
+    if (!strcmp(cmd, "detect")) return cmd_detect(argc, argv);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("octet %s\n", oct_version_string());
         return 0;
