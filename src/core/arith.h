@@ -109,4 +109,98 @@ static inline uint16_t oct_f32_to_bf16(float f) {
 }
 static inline float oct_round_bf16(float f) { return oct_bf16_to_f32(oct_f32_to_bf16(f)); }
 
+/* ---- int8 quantization parameters and per-channel helpers ---- */
+
+/* Symmetric int8 step for the range [-amax, amax]: amax / 127, divided in
+ * double and rounded once to float (TensorRT's dynamic range / 127). */
+static inline float oct_scale_s8(double amax) { return (float)(amax / 127.0); }
+
+/* The amax given to a tensor or channel whose calibrated amax cannot give a
+ * usable scale: always zero, NaN, infinite, or so small that amax / 127 is
+ * not a normal float. Any positive scale represents 0 exactly; a normal one
+ * keeps plans, Q/DQ exports and TensorRT caches valid. */
+#define OCT_AMAX_FALLBACK 1.0
+static inline double oct_amax_usable(double amax) {
+    if (!(amax > 0) || !isfinite(amax)) return OCT_AMAX_FALLBACK;
+    float s = oct_scale_s8(amax);
+    if (!isnormal(s)) return OCT_AMAX_FALLBACK;
+    return amax;
+}
+
+/* Asymmetric uint8 parameters for [lo, hi], ONNX Runtime's scheme: the range
+ * is widened to include 0, scale = (hi - lo) / 255 rounded to float, and
+ * zero_point = round_half_even(-lo / scale) clamped to 0..255, computed from
+ * that float scale so 0 is represented exactly. A range whose scale is not
+ * a normal float (e.g. lo == hi == 0) gets scale 1, zero point 0. */
+static inline void oct_asym_params_u8(double lo, double hi, float *scale, int32_t *zero_point) {
+    if (lo > 0) lo = 0;
+    if (hi < 0) hi = 0;
+    float s = (float)((hi - lo) / 255.0);
+    if (!isnormal(s)) {
+        *scale = 1.0f;
+        *zero_point = 0;
+        return;
+    }
+    *scale = s;
+    *zero_point = oct_sat_i32(nearbyint(-lo / (double)s), 0, 255);
+}
+static inline uint8_t oct_quantize_u8(float x, float scale, int32_t zero_point) {
+    return (uint8_t)oct_quantize(x, scale, zero_point, 0, 255);
+}
+static inline float oct_fake_quant_u8(float x, float scale, int32_t zero_point) {
+    return (float)(oct_quantize_u8(x, scale, zero_point) - zero_point) * scale;
+}
+
+/* Views a dense row-major shape as [outer, channels, inner] around axis
+ * (negative counts from the end), the layout per-channel scales index.
+ * Returns 0, or -1 when axis is out of range or a dimension is negative. */
+static inline int oct_axis_split(const int64_t *dims, int ndim, int axis, size_t *outer,
+                                 size_t *channels, size_t *inner) {
+    if (axis < 0) axis += ndim;
+    if (ndim < 1 || axis < 0 || axis >= ndim) return -1;
+    size_t o = 1, in = 1;
+    for (int d = 0; d < ndim; d++) {
+        if (dims[d] < 0) return -1;
+        if (d < axis) o *= (size_t)dims[d];
+        if (d > axis) in *= (size_t)dims[d];
+    }
+    *outer = o;
+    *channels = (size_t)dims[axis];
+    *inner = in;
+    return 0;
+}
+
+/* amax[c] = max |x[o][c][i]| over o and i; NaN is ignored. */
+static inline void oct_absmax_channels(const float *x, size_t outer, size_t channels,
+                                       size_t inner, float *amax) {
+    for (size_t c = 0; c < channels; c++) amax[c] = 0;
+    for (size_t o = 0; o < outer; o++)
+        for (size_t c = 0; c < channels; c++) {
+            const float *p = x + (o * channels + c) * inner;
+            for (size_t i = 0; i < inner; i++) {
+                float a = fabsf(p[i]);
+                if (a > amax[c]) amax[c] = a;
+            }
+        }
+}
+
+/* Per-channel symmetric int8: q[o][c][i] = quantize_s8(x[o][c][i], scale[c]). */
+static inline void oct_quantize_s8_channels(const float *x, int8_t *q, size_t outer,
+                                            size_t channels, size_t inner, const float *scale) {
+    for (size_t o = 0; o < outer; o++)
+        for (size_t c = 0; c < channels; c++) {
+            size_t base = (o * channels + c) * inner;
+            for (size_t i = 0; i < inner; i++) q[base + i] = oct_quantize_s8(x[base + i], scale[c]);
+        }
+}
+/* In place: x[o][c][i] = fake_quant_s8(x[o][c][i], scale[c]). */
+static inline void oct_fake_quant_s8_channels(float *x, size_t outer, size_t channels,
+                                              size_t inner, const float *scale) {
+    for (size_t o = 0; o < outer; o++)
+        for (size_t c = 0; c < channels; c++) {
+            float *p = x + (o * channels + c) * inner;
+            for (size_t i = 0; i < inner; i++) p[i] = oct_fake_quant_s8(p[i], scale[c]);
+        }
+}
+
 #endif

@@ -60,6 +60,7 @@ typedef struct oct_value {
     int is_const;     /* initializer or folded: t.data holds the value */
     int is_input;     /* a graph input fed by the user */
     int is_output;
+    int is_shadow;    /* a layout copy of another value made by the planner */
     int producer;     /* node index, -1 for inputs and constants */
     char *dim_names[OCT_MAX_DIMS]; /* symbolic input dims, NULL when none */
 } oct_value;

@@ -49,6 +49,8 @@ struct oct_exec {
     oct_pool *pool;
     int threads;
     void *dnnl;         /* the oneDNN engine and stream (backends/dnnl) */
+    const unsigned char *keep; /* values fusion must not absorb (may be NULL) */
+    int keep_n;
 };
 
 typedef struct oct_backend {

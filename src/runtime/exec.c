@@ -71,6 +71,7 @@ static oct_status convert(oct_plan_exec *p, int v, oct_layout to, int *shadow, o
         oct_value *sv = &g->values[s], *src = &g->values[v];
         oct_tensor_set_shape(&sv->t, src->t.dtype, src->t.ndim, src->t.dims);
         sv->shape_known = 1;
+        sv->is_shadow = 1;
         oct_kernel *k = NULL;
         OCT_TRY(oct_cpu_reorder_create(&p->x, v, p->x.layout[v], s, to, &k, err));
         p->x.layout[s] = to;
@@ -86,9 +87,11 @@ static oct_status plan_memory(oct_plan_exec *p, oct_error *err);
 static void print_profile(const oct_plan_exec *p);
 
 oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force_reference, int verbose,
-                          oct_error *err) {
+                          const unsigned char *keep, oct_error *err) {
     memset(p, 0, sizeof *p);
     p->x.g = g;
+    p->x.keep = keep;
+    p->x.keep_n = g->n_values;
     p->x.threads = threads > 0 ? threads : 1;
     p->x.pool = p->x.threads > 1 ? oct_pool_create(p->x.threads) : NULL;
     OCT_TRY(grow_layouts(p, err));
@@ -148,6 +151,7 @@ oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force
                 }
                 oct_tensor_set_shape(&g->values[t].t, g->values[v].t.dtype, g->values[v].t.ndim, g->values[v].t.dims);
                 g->values[t].shape_known = 1;
+                g->values[t].is_shadow = 1;
                 g->values[t].producer = k->node;
                 post[o] = v;
                 k->out_values[o] = t;
@@ -312,7 +316,14 @@ oct_status oct_exec_run(oct_plan_exec *p, oct_step_observer obs, void *user, oct
         double t0 = p->step_ms ? now_ms() : 0;
         OCT_TRY(k->run(k, &p->x, err));
         if (p->step_ms) p->step_ms[s] += now_ms() - t0;
-        if (obs && k->node >= 0) OCT_TRY(obs(user, p->x.g, k->node));
+        if (obs) {
+            int vals[OCT_KERNEL_MAX_OUT], nv = 0;
+            for (int o = 0; o < k->n_out; o++) {
+                int v = k->out_values[o];
+                if (v >= 0 && !p->x.g->values[v].is_shadow) vals[nv++] = v;
+            }
+            if (nv) OCT_TRY(obs(user, p->x.g, k->node, nv, vals));
+        }
     }
     p->runs++;
     return OCT_OK;

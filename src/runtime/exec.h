@@ -20,12 +20,16 @@ typedef struct oct_plan_exec {
 /* Builds kernels for every node of g (sorted, inferred), inserts layout
  * conversions and plans intermediate buffers. force_reference: only the
  * reference backend. */
+/* keep (may be NULL): per value, 1 when the value must be materialised
+ * (fusion may not absorb it), e.g. tensors a quantization plan names. */
 oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force_reference, int verbose,
-                          oct_error *err);
+                          const unsigned char *keep, oct_error *err);
 void oct_exec_free(oct_plan_exec *p);
-/* Runs every step; observer (may be NULL) is called after each step with
- * the step's primary node. */
-typedef oct_status (*oct_step_observer)(void *user, const oct_graph *g, int node_index);
+/* Runs every step; the observer (may be NULL) is called after each step
+ * with the values it wrote (layout copies excluded), and may modify them in
+ * place (simulation). node_index is -1 for layout conversions. */
+typedef oct_status (*oct_step_observer)(void *user, oct_graph *g, int node_index, int n_values,
+                                        const int *values);
 oct_status oct_exec_run(oct_plan_exec *p, oct_step_observer obs, void *user, oct_error *err);
 
 /* Output preparation for kernels: planned buffers are kept (zeroed when

@@ -25,6 +25,8 @@ struct oct_session {
     oct_plan_exec exec;
     oct_node_observer observer;
     void *observer_user;
+    struct oct_sim *sim; /* plan simulation, NULL when plain FP32 */
+    unsigned char *keep;
 };
 
 /* Applies shapes to a fresh clone of the model's graph and optimises it. */

@@ -8,6 +8,8 @@
 #include "graph/passes.h"
 #include "ops/op.h"
 #include "runtime/runtime.h"
+#include "octet/quant.h"
+#include "quant/sim.h"
 #include <unistd.h>
 
 int oct_cpu_count(void) {
@@ -113,8 +115,8 @@ static oct_status check_supported(const oct_graph *g, oct_error *err) {
                     list, g->nodes[first].name);
 }
 
-oct_status oct_session_create(const oct_model *m, const oct_session_options *opt, oct_session **out,
-                              oct_error *err) {
+static oct_status session_create(const oct_model *m, const oct_session_options *opt, const oct_plan *plan,
+                                 oct_session **out, oct_error *err) {
     if (!m || !out) return oct_fail(err, OCT_E_INVALID_ARG, "oct_session_create: NULL argument");
     *out = NULL;
     oct_session_options defaults;
@@ -137,7 +139,9 @@ oct_status oct_session_create(const oct_model *m, const oct_session_options *opt
     s->verbose = opt->verbose;
     const char *env = getenv("OCTET_REFERENCE");
     int force_ref = opt->force_reference || (env && *env && strcmp(env, "0"));
-    st = oct_exec_build(&s->exec, g, s->threads, force_ref, s->verbose, err);
+    if (plan) st = oct_sim_prepare(g, plan, &s->sim, &s->keep, err);
+    if (!st) st = oct_exec_build(&s->exec, g, s->threads, force_ref, s->verbose, s->keep, err);
+    if (!st && s->sim) st = oct_sim_attach(s);
     if (st) {
         oct_session_free(s);
         return st;
@@ -146,9 +150,23 @@ oct_status oct_session_create(const oct_model *m, const oct_session_options *opt
     return OCT_OK;
 }
 
+oct_status oct_session_create(const oct_model *m, const oct_session_options *opt, oct_session **out,
+                              oct_error *err) {
+    return session_create(m, opt, NULL, out, err);
+}
+
+oct_status oct_session_create_simulated(const oct_model *m, const oct_session_options *so, const oct_plan *plan,
+                                        oct_session **out, oct_error *err) {
+    if (!plan) return oct_fail(err, OCT_E_INVALID_ARG, "oct_session_create_simulated: no plan");
+    OCT_TRY(oct_plan_check(plan, m, err));
+    return session_create(m, so, plan, out, err);
+}
+
 void oct_session_free(oct_session *s) {
     if (!s) return;
     oct_exec_free(&s->exec);
+    oct_sim_free(s->sim);
+    free(s->keep);
     oct_graph_free(s->g);
     free(s);
 }
@@ -209,6 +227,7 @@ oct_status oct_session_run(oct_session *s, oct_error *err) {
         if (!v->t.data && oct_nbytes(&v->t))
             return oct_fail(err, OCT_E_INVALID_ARG, "input '%s' was not set", v->name);
     }
+    if (s->sim) OCT_TRY(oct_sim_inputs(s));
     OCT_TRY(oct_exec_run(&s->exec, s->observer, s->observer_user, err));
     s->ran = 1;
     return OCT_OK;

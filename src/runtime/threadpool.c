@@ -29,7 +29,7 @@ static void *worker(void *arg) {
     int id = -1;
     for (int i = 0; i < p->threads - 1; i++)
         if (pthread_equal(p->workers[i], pthread_self())) id = i + 1;
-    uint64_t seen = p->generation;
+    uint64_t seen = 0; /* not p->generation: a job may already be posted before this worker first runs */
     for (;;) {
         while (!p->quit && p->generation == seen) pthread_cond_wait(&p->start, &p->mu);
         if (p->quit) break;

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "octet/quant.h"
 
 void cli_common_init(cli_common *c) {
     memset(c, 0, sizeof *c);
@@ -91,6 +92,12 @@ int cli_parse_common(cli_common *c, int argc, char **argv, int *i) {
         return 1;
     }
     if (!strcmp(a, "--reference")) return c->reference = 1, 1;
+    if (!strcmp(a, "--plan")) {
+        if (!(v = value(argc, argv, i))) return -1;
+        c->plan_path = v;
+        return 1;
+    }
+    if (!strcmp(a, "--simulate")) return c->simulate = 1, 1;
     if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) return c->verbose = 1, 1;
     if (!strcmp(a, "--json")) return c->json = 1, 1;
     if (!strcmp(a, "--preset")) {
@@ -217,4 +224,16 @@ void cli_session_options(const cli_common *c, oct_session_options *o) {
     o->verbose = c->verbose;
     o->n_shapes = c->n_shapes;
     o->shapes = c->shapes;
+}
+
+oct_status cli_session_create(const cli_common *c, const oct_model *m, const oct_session_options *o,
+                              oct_session **s, oct_error *err) {
+    if (!c->plan_path) return oct_session_create(m, o, s, err);
+    oct_plan *p = NULL;
+    oct_status st = oct_plan_load(c->plan_path, &p, err);
+    if (st) return st;
+    st = oct_session_create_simulated(m, o, p, s, err);
+    /* the session keeps what it needs from the plan */
+    oct_plan_free(p);
+    return st;
 }

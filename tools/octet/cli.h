@@ -17,6 +17,8 @@ typedef struct cli_common {
     int verbose;
     int json;
     oct_preprocess pre;
+    const char *plan_path; /* --plan */
+    int simulate;          /* --simulate */
     int pre_set;       /* any preprocessing flag given */
     int size_given;
 } cli_common;
@@ -35,12 +37,17 @@ oct_status cli_load_model(const cli_common *c, oct_model **m, oct_error *err);
 oct_status cli_read_input(const cli_common *c, const oct_model *m, int index, const char *path,
                           oct_tensor_view *out, oct_image_info *info, oct_error *err);
 void cli_session_options(const cli_common *c, oct_session_options *o);
+/* A session for the model: FP32, or the --plan (simulated; real INT8
+ * kernels come with the INT8 backend). The plan is loaded and checked. */
+oct_status cli_session_create(const cli_common *c, const oct_model *m, const oct_session_options *o,
+                              oct_session **s, oct_error *err);
 const char *cli_shared_dir(void);
 
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_preprocess(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
 

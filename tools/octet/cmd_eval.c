@@ -41,8 +41,8 @@ static void progress(void *user, int done, int total) {
     if (!p->enabled) return;
     double dt = now_s() - p->t0, rate = dt > 0 ? done / dt : 0;
     double eta = rate > 0 ? (total - done) / rate : 0;
-    fprintf(stderr, "\r  %d/%d images  %.2f images/s  ETA %d:%02d   ", done, total, rate, (int)eta / 60,
-            (int)eta % 60);
+    fprintf(stderr, "\r  %d/%d images  %.2f images/s  ETA %d:%02d   ", done, total, rate,
+            (int)eta / 60, (int)eta % 60);
     if (done == total) fprintf(stderr, "\n");
     fflush(stderr);
 }
@@ -51,24 +51,33 @@ static void json_str(FILE *f, const char *s) {
     fputc('"', f);
     for (; s && *s; s++) {
         unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') fprintf(f, "\\%c", ch);
-        else if (ch < 0x20) fprintf(f, "\\u%04x", ch);
-        else fputc(ch, f);
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
     }
     fputc('"', f);
 }
 
 /* JSON has no infinity: those are written as the strings "inf" / "-inf". */
 static void json_num(FILE *f, double v) {
-    if (isinf(v)) fprintf(f, v > 0 ? "\"inf\"" : "\"-inf\"");
-    else if (isnan(v)) fprintf(f, "null");
-    else fprintf(f, "%.6f", v);
+    if (isinf(v))
+        fprintf(f, v > 0 ? "\"inf\"" : "\"-inf\"");
+    else if (isnan(v))
+        fprintf(f, "null");
+    else
+        fprintf(f, "%.6f", v);
 }
 
 static void json_scores(FILE *f, const char *key, const oct_score_summary *s) {
-    fprintf(f, ",\n  \"%s\": {\"images\": %d, \"min\": %.6f, \"median\": %.6f, \"max\": %.6f, \"mean\": %.6f, \"histogram\": [", key,
-            s->n, s->min, s->median, s->max, s->mean);
-    for (int i = 0; i < 10; i++) fprintf(f, "%s%d", i ? ", " : "", s->hist[i]);
+    fprintf(f,
+            ",\n  \"%s\": {\"images\": %d, \"min\": %.6f, \"median\": %.6f, \"max\": %.6f, "
+            "\"mean\": %.6f, \"histogram\": [",
+            key, s->n, s->min, s->median, s->max, s->mean);
+    for (int i = 0; i < 10; i++)
+        fprintf(f, "%s%d", i ? ", " : "", s->hist[i]);
     fprintf(f, "]}");
 }
 
@@ -88,23 +97,29 @@ typedef struct eval_args {
 static void print_json(FILE *f, const eval_args *a, const cli_common *c, const oct_eval_report *r) {
     fprintf(f, "{\n  \"schema\": \"octet-eval/1\",\n  \"model\": ");
     json_str(f, c->model_path);
-    fprintf(f, ",\n  \"task\": \"%s\",\n  \"mode\": \"%s\",\n  \"plan\": ", a->classify ? "classify" : "detect",
-            r->fidelity ? "fidelity" : "labels");
-    if (a->plan) json_str(f, a->plan);
-    else fprintf(f, "null");
+    fprintf(f, ",\n  \"task\": \"%s\",\n  \"mode\": \"%s\",\n  \"plan\": ",
+            a->classify ? "classify" : "detect", r->fidelity ? "fidelity" : "labels");
+    if (a->plan)
+        json_str(f, a->plan);
+    else
+        fprintf(f, "null");
     fprintf(f, ",\n  \"images_dir\": ");
     json_str(f, a->images);
     fprintf(f, ",\n  \"images\": %d,\n  \"seconds\": %.3f", r->n_images, r->seconds);
     if (!a->classify) {
         const oct_coco_result *m = &r->coco;
-        fprintf(f, ",\n  \"decoder\": \"%s\",\n  \"conf\": %g,\n  \"iou\": %g,\n  \"max_det\": %d", a->decoder, a->conf,
-                a->iou, a->max_det);
+        fprintf(f, ",\n  \"decoder\": \"%s\",\n  \"conf\": %g,\n  \"iou\": %g,\n  \"max_det\": %d",
+                a->decoder, a->conf, a->iou, a->max_det);
         if (r->fidelity) fprintf(f, ",\n  \"ref_conf\": %g", a->ref_conf);
-        fprintf(f, ",\n  \"map50_95\": %.6f,\n  \"map50\": %.6f,\n  \"map75\": %.6f", m->map, m->map50, m->map75);
-        fprintf(f, ",\n  \"ground_truth_boxes\": %d,\n  \"images_without_objects\": %d,\n  \"missing_label_files\": %d,"
-                   "\n  \"images_not_in_annotations\": %d,\n  \"detections\": %d,\n  \"images_without_detections\": %d",
-                m->n_gt, r->n_images_no_gt, r->n_missing_labels, r->n_skipped_images, r->n_detections,
-                r->n_images_no_det);
+        fprintf(f, ",\n  \"map50_95\": %.6f,\n  \"map50\": %.6f,\n  \"map75\": %.6f", m->map,
+                m->map50, m->map75);
+        fprintf(f,
+                ",\n  \"ground_truth_boxes\": %d,\n  \"images_without_objects\": %d,\n  "
+                "\"missing_label_files\": %d,"
+                "\n  \"images_not_in_annotations\": %d,\n  \"detections\": %d,\n  "
+                "\"images_without_detections\": %d",
+                m->n_gt, r->n_images_no_gt, r->n_missing_labels, r->n_skipped_images,
+                r->n_detections, r->n_images_no_det);
         json_scores(f, "top_score", &r->top_score);
         if (r->fidelity) json_scores(f, "reference_top_score", &r->ref_top_score);
         fprintf(f, ",\n  \"classes\": [");
@@ -115,14 +130,16 @@ static void print_json(FILE *f, const eval_args *a, const cli_common *c, const o
             char buf[32];
             fprintf(f, "%s\n    {\"id\": %d, \"name\": ", first ? "" : ",", k);
             json_str(f, class_name(r, k, buf, sizeof buf));
-            fprintf(f, ", \"gt\": %d, \"detections\": %d, \"ap50_95\": %.6f, \"ap50\": %.6f}", cl->n_gt, cl->n_det,
-                    cl->ap, cl->ap50);
+            fprintf(f, ", \"gt\": %d, \"detections\": %d, \"ap50_95\": %.6f, \"ap50\": %.6f}",
+                    cl->n_gt, cl->n_det, cl->ap, cl->ap50);
             first = 0;
         }
         fprintf(f, "%s]", first ? "" : "\n  ");
     } else {
-        fprintf(f, ",\n  \"top1\": %.6f,\n  \"top5\": %.6f,\n  \"top1_count\": %d,\n  \"top5_count\": %d", r->top1,
-                r->top5, r->n_top1, r->n_top5);
+        fprintf(
+            f,
+            ",\n  \"top1\": %.6f,\n  \"top5\": %.6f,\n  \"top1_count\": %d,\n  \"top5_count\": %d",
+            r->top1, r->top5, r->n_top1, r->n_top5);
     }
     if (r->fidelity) {
         fprintf(f, ",\n  \"outputs\": [");
@@ -148,37 +165,50 @@ static void print_scores(FILE *f, const char *what, const oct_score_summary *s) 
         fprintf(f, "%s: no image has a detection\n", what);
         return;
     }
-    fprintf(f, "%s (%d images): min %.3f  median %.3f  max %.3f  mean %.3f\n  histogram", what, s->n, s->min,
-            s->median, s->max, s->mean);
-    for (int i = 0; i < 10; i++) fprintf(f, " %.1f:%d", i / 10.0, s->hist[i]);
+    fprintf(f, "%s (%d images): min %.3f  median %.3f  max %.3f  mean %.3f\n  histogram", what,
+            s->n, s->min, s->median, s->max, s->mean);
+    for (int i = 0; i < 10; i++)
+        fprintf(f, " %.1f:%d", i / 10.0, s->hist[i]);
     fprintf(f, "\n");
 }
 
 static void fmt_db(char *buf, size_t n, double v) {
-    if (isinf(v)) snprintf(buf, n, v > 0 ? "inf" : "-inf");
-    else snprintf(buf, n, "%.2f", v);
+    if (isinf(v))
+        snprintf(buf, n, v > 0 ? "inf" : "-inf");
+    else
+        snprintf(buf, n, "%.2f", v);
 }
 
 static void print_text(FILE *f, const eval_args *a, const cli_common *c, const oct_eval_report *r) {
     fprintf(f, "%s: %s%s on %d images of %s in %.1f s (%.2f images/s)\n", c->model_path,
-            a->classify ? "classify" : "detect", r->fidelity ? ", scored against the FP32 model (label-free)" : "",
-            r->n_images, a->images, r->seconds, r->seconds > 0 ? r->n_images / r->seconds : 0);
-    if (a->plan) fprintf(f, "plan: %s%s\n", a->plan, a->simulate ? " (simulated)" : "");
-    else if (r->fidelity) fprintf(f, "candidate: the FP32 model itself (no --plan)\n");
+            a->classify ? "classify" : "detect",
+            r->fidelity ? ", scored against the FP32 model (label-free)" : "", r->n_images,
+            a->images, r->seconds, r->seconds > 0 ? r->n_images / r->seconds : 0);
+    if (a->plan)
+        fprintf(f, "plan: %s%s\n", a->plan, a->simulate ? " (simulated)" : "");
+    else if (r->fidelity)
+        fprintf(f, "candidate: the FP32 model itself (no --plan)\n");
     if (a->classify) {
-        fprintf(f, "%s  %.4f  (%d/%d)\n%s  %.4f  (%d/%d)\n", r->fidelity ? "top-1 agreement" : "top-1", r->top1,
-                r->n_top1, r->n_images, r->fidelity ? "top-5 agreement" : "top-5", r->top5, r->n_top5, r->n_images);
+        fprintf(f, "%s  %.4f  (%d/%d)\n%s  %.4f  (%d/%d)\n",
+                r->fidelity ? "top-1 agreement" : "top-1", r->top1, r->n_top1, r->n_images,
+                r->fidelity ? "top-5 agreement" : "top-5", r->top5, r->n_top5, r->n_images);
     } else {
         const oct_coco_result *m = &r->coco;
-        fprintf(f, "decoder %s, conf %g, NMS IoU %g, max %d per image\n", a->decoder, a->conf, a->iou, a->max_det);
+        fprintf(f, "decoder %s, conf %g, NMS IoU %g, max %d per image\n", a->decoder, a->conf,
+                a->iou, a->max_det);
         if (r->fidelity)
-            fprintf(f, "truth: the FP32 detections with score >= %g: %d boxes\n", a->ref_conf, m->n_gt);
+            fprintf(f, "truth: the FP32 detections with score >= %g: %d boxes\n", a->ref_conf,
+                    m->n_gt);
         else
             fprintf(f, "truth: %s: %d boxes\n", a->coco ? a->coco : a->labels, m->n_gt);
-        if (r->n_missing_labels) fprintf(f, "  %d images have no label file (counted as without objects)\n", r->n_missing_labels);
-        if (r->n_skipped_images) fprintf(f, "  %d images are not in the annotations (skipped)\n", r->n_skipped_images);
+        if (r->n_missing_labels)
+            fprintf(f, "  %d images have no label file (counted as without objects)\n",
+                    r->n_missing_labels);
+        if (r->n_skipped_images)
+            fprintf(f, "  %d images are not in the annotations (skipped)\n", r->n_skipped_images);
         if (r->n_images_no_gt) fprintf(f, "  %d images without objects\n", r->n_images_no_gt);
-        fprintf(f, "detections: %d; images with no detection at all: %d\n", r->n_detections, r->n_images_no_det);
+        fprintf(f, "detections: %d; images with no detection at all: %d\n", r->n_detections,
+                r->n_images_no_det);
         print_scores(f, "best score per image", &r->top_score);
         if (r->fidelity) print_scores(f, "FP32 best score per image", &r->ref_top_score);
         fprintf(f, "\n  %-20s %6s %6s %9s %7s\n", "class", "gt", "dets", "AP50-95", "AP50");
@@ -186,18 +216,19 @@ static void print_text(FILE *f, const eval_args *a, const cli_common *c, const o
             const oct_coco_class *cl = &m->classes[k];
             if (!cl->n_gt) continue;
             char buf[32];
-            fprintf(f, "  %-20.20s %6d %6d %9.4f %7.4f\n", class_name(r, k, buf, sizeof buf), cl->n_gt, cl->n_det,
-                    cl->ap, cl->ap50);
+            fprintf(f, "  %-20.20s %6d %6d %9.4f %7.4f\n", class_name(r, k, buf, sizeof buf),
+                    cl->n_gt, cl->n_det, cl->ap, cl->ap50);
         }
-        fprintf(f, "\nmAP50-95  %.4f\nmAP50     %.4f\nmAP75     %.4f\n", m->map, m->map50, m->map75);
+        fprintf(f, "\nmAP50-95  %.4f\nmAP50     %.4f\nmAP75     %.4f\n", m->map, m->map50,
+                m->map75);
     }
     if (r->fidelity) {
         fprintf(f, "\n  %-24s %10s %10s %12s\n", "output", "cosine", "SQNR dB", "max |diff|");
         for (int k = 0; k < r->n_outputs; k++) {
             char db[32];
             fmt_db(db, sizeof db, r->outputs[k].sqnr_db);
-            fprintf(f, "  %-24.24s %10.6f %10s %12.6g\n", r->outputs[k].name, r->outputs[k].cosine, db,
-                    r->outputs[k].max_abs_diff);
+            fprintf(f, "  %-24.24s %10.6f %10s %12.6g\n", r->outputs[k].name, r->outputs[k].cosine,
+                    db, r->outputs[k].max_abs_diff);
         }
     }
 }
@@ -208,19 +239,23 @@ static void fix_dynamic_input(cli_common *c, const oct_model *m, const oct_prepr
     const char *name;
     int ndim = 0;
     int64_t dims[OCT_MAX_DIMS];
-    if (oct_model_num_inputs(m) != 1 || oct_model_input_info(m, 0, &name, NULL, &ndim, dims, NULL) || ndim != 4)
+    if (oct_model_num_inputs(m) != 1 ||
+        oct_model_input_info(m, 0, &name, NULL, &ndim, dims, NULL) || ndim != 4)
         return;
     for (int k = 0; k < c->n_shapes; k++)
         if (!strcmp(c->shapes[k].name, name)) return;
     int dynamic = 0;
-    for (int i = 0; i < 4; i++) dynamic |= dims[i] < 0;
+    for (int i = 0; i < 4; i++)
+        dynamic |= dims[i] < 0;
     if (!dynamic || c->n_shapes >= CLI_MAX_SHAPES) return;
-    int64_t want[4] = {1, p->nhwc ? p->height : 3, p->nhwc ? p->width : p->height, p->nhwc ? 3 : p->width};
+    int64_t want[4] = {1, p->nhwc ? p->height : 3, p->nhwc ? p->width : p->height,
+                       p->nhwc ? 3 : p->width};
     oct_input_shape *sh = &c->shapes[c->n_shapes];
     snprintf(c->shape_names[c->n_shapes], sizeof c->shape_names[0], "%s", name);
     sh->name = c->shape_names[c->n_shapes++];
     sh->ndim = 4;
-    for (int i = 0; i < 4; i++) sh->dims[i] = dims[i] < 0 ? want[i] : dims[i];
+    for (int i = 0; i < 4; i++)
+        sh->dims[i] = dims[i] < 0 ? want[i] : dims[i];
 }
 
 static int parse_float(const char *opt, const char *v, float *out) {
@@ -236,7 +271,8 @@ static int parse_args(int argc, char **argv, cli_common *c, eval_args *a) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         /* '--reference fp32' picks the label-free mode; a bare --reference
          * stays the common "reference kernels" flag. */
-        if ((!strcmp(o, "--reference") && v && !strcmp(v, "fp32")) || !strcmp(o, "--reference=fp32")) {
+        if ((!strcmp(o, "--reference") && v && !strcmp(v, "fp32")) ||
+            !strcmp(o, "--reference=fp32")) {
             a->fidelity = 1;
             i += o[11] != '=';
             continue;
@@ -244,46 +280,44 @@ static int parse_args(int argc, char **argv, cli_common *c, eval_args *a) {
         int r = cli_parse_common(c, argc, argv, &i);
         if (r < 0) return -1;
         if (r) continue;
-#define VALUE()                                                               \
-    do {                                                                      \
-        if (!v) return cli_fail("eval: %s needs a value", o), -1;            \
-        i++;                                                                  \
+#define VALUE()                                                                                    \
+    do {                                                                                           \
+        if (!v) return cli_fail("eval: %s needs a value", o), -1;                                  \
+        i++;                                                                                       \
     } while (0)
         if (!strcmp(o, "--task")) {
             VALUE();
-            if (!strcmp(v, "detect")) a->classify = 0;
-            else if (!strcmp(v, "classify")) a->classify = 1;
-            else return cli_fail("eval: unknown task '%s' (detect, classify)", v), -1;
+            if (!strcmp(v, "detect"))
+                a->classify = 0;
+            else if (!strcmp(v, "classify"))
+                a->classify = 1;
+            else
+                return cli_fail("eval: unknown task '%s' (detect, classify)", v), -1;
         } else if (!strcmp(o, "--decoder")) {
             VALUE();
             a->decoder = v;
-        }
-        else if (!strcmp(o, "--images")) {
+        } else if (!strcmp(o, "--images")) {
             VALUE();
             a->images = v;
-        }
-        else if (!strcmp(o, "--labels")) {
+        } else if (!strcmp(o, "--labels")) {
             VALUE();
             a->labels = v;
-        }
-        else if (!strcmp(o, "--coco")) {
+        } else if (!strcmp(o, "--coco")) {
             VALUE();
             a->coco = v;
-        }
-        else if (!strcmp(o, "--names")) {
+        } else if (!strcmp(o, "--names")) {
             VALUE();
             a->names = v;
-        }
-        else if (!strcmp(o, "--plan")) {
+        } else if (!strcmp(o, "--plan")) {
             VALUE();
             a->plan = v;
-        }
-        else if (!strcmp(o, "--dump-detections")) {
+        } else if (!strcmp(o, "--dump-detections")) {
             VALUE();
             a->dump = v;
-        }
-        else if (!strcmp(o, "--simulate")) a->simulate = 1;
-        else if (!strcmp(o, "--quiet") || !strcmp(o, "-q")) a->quiet = 1;
+        } else if (!strcmp(o, "--simulate"))
+            a->simulate = 1;
+        else if (!strcmp(o, "--quiet") || !strcmp(o, "-q"))
+            a->quiet = 1;
         else if (!strcmp(o, "--conf")) {
             VALUE();
             if (parse_float(o, v, &a->conf)) return -1;
@@ -297,9 +331,12 @@ static int parse_args(int argc, char **argv, cli_common *c, eval_args *a) {
             VALUE();
             char *e;
             long n = strtol(v, &e, 10);
-            if (e == v || *e || n < 1 || n > 1000000) return cli_fail("eval: %s must be a positive integer", o), -1;
-            if (o[2] == 'm') a->max_det = (int)n;
-            else a->count = (int)n;
+            if (e == v || *e || n < 1 || n > 1000000)
+                return cli_fail("eval: %s must be a positive integer", o), -1;
+            if (o[2] == 'm')
+                a->max_det = (int)n;
+            else
+                a->count = (int)n;
         } else if (!strcmp(o, "--reference")) {
             return cli_fail("eval: --reference takes 'fp32'"), -1;
         } else if (o[0] == '-' && o[1]) {
@@ -326,7 +363,8 @@ int cmd_eval(int argc, char **argv) {
     a.max_det = 300;
     if (parse_args(argc, argv, &c, &a)) return 2;
     if (!c.model_path || !a.images) return cli_fail("%s", usage_text), 2;
-    if (!(a.conf >= 0 && a.conf <= 1) || !(a.iou >= 0 && a.iou <= 1) || !(a.ref_conf >= 0 && a.ref_conf <= 1))
+    if (!(a.conf >= 0 && a.conf <= 1) || !(a.iou >= 0 && a.iou <= 1) ||
+        !(a.ref_conf >= 0 && a.ref_conf <= 1))
         return cli_fail("eval: --conf, --iou and --ref-conf must be within 0..1"), 2;
     if (a.classify && a.coco) return cli_fail("eval: --coco is for --task detect"), 2;
     if (a.labels && a.coco) return cli_fail("eval: give --labels or --coco, not both"), 2;
@@ -341,12 +379,16 @@ int cmd_eval(int argc, char **argv) {
     o.decode.conf = a.conf;
     o.decode.iou = a.iou;
     o.decode.max_det = a.max_det;
-    if (c.pre_set) o.pre = c.pre;
-    else if (oct_preprocess_preset(a.classify ? "imagenet" : "yolo", &o.pre, &err)) return cli_error(&err);
+    if (c.pre_set)
+        o.pre = c.pre;
+    else if (oct_preprocess_preset(a.classify ? "imagenet" : "yolo", &o.pre, &err))
+        return cli_error(&err);
     o.images_dir = a.images;
     o.count = a.count;
-    if (a.classify) o.synsets_path = a.labels;
-    else o.labels_dir = a.labels;
+    if (a.classify)
+        o.synsets_path = a.labels;
+    else
+        o.labels_dir = a.labels;
     o.coco_json = a.coco;
     o.names_path = a.names;
     o.ref_conf = a.ref_conf;
@@ -367,10 +409,13 @@ int cmd_eval(int argc, char **argv) {
      * model, which in fidelity mode is also the reference (run once). */
     if (oct_eval_open_candidate(m, a.plan, a.simulate, &so, &cand, &err)) goto done;
     if (a.fidelity && a.plan && oct_session_create(m, &so, &ref, &err)) goto done;
-    oct_status st = a.fidelity ? oct_eval_fidelity(ref ? ref : cand, cand, &o, &r, &err) : oct_eval_run(cand, &o, &r, &err);
+    oct_status st = a.fidelity ? oct_eval_fidelity(ref ? ref : cand, cand, &o, &r, &err)
+                               : oct_eval_run(cand, &o, &r, &err);
     if (st) goto done;
-    if (c.json) print_json(stdout, &a, &c, r);
-    else print_text(stdout, &a, &c, r);
+    if (c.json)
+        print_json(stdout, &a, &c, r);
+    else
+        print_text(stdout, &a, &c, r);
     rc = 0;
 done:
     if (rc) {

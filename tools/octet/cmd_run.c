@@ -142,7 +142,7 @@ int cmd_run(int argc, char **argv) {
     }
     oct_session_options o;
     cli_session_options(&c, &o);
-    if (oct_session_create(m, &o, &s, &err)) {
+    if (cli_session_create(&c, m, &o, &s, &err)) {
         cli_error(&err);
         goto done;
     }

@@ -29,6 +29,7 @@ static void conv_destroy(oct_kernel *kb) {
  * graph output and must be materialised). */
 static int sole_consumer(const oct_exec *x, int v) {
     if (x->g->values[v].is_output) return -1;
+    if (x->keep && v < x->keep_n && x->keep[v]) return -1;
     int c;
     return oct_exec_consumers(x, v, &c) == 1 ? c : -1;
 }
@@ -156,7 +157,7 @@ oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **out, oct_err
             continue;
         }
         /* SiLU: cur feeds exactly Sigmoid(cur) and Mul(cur, that). */
-        if (consumers == 2 && !g->values[cur].is_output) {
+        if (consumers == 2 && !g->values[cur].is_output && !(x->keep && cur < x->keep_n && x->keep[cur])) {
             int sig = -1, mul = -1;
             for (int i = 0; i < g->n_nodes; i++) {
                 const oct_node *m = &g->nodes[i];

@@ -1,0 +1,84 @@
+/*
+ * octet quantization API: calibration, plans, simulation, exports.
+ * Same conventions as octet.h (statuses, oct_error, ownership).
+ */
+#ifndef OCTET_QUANT_H
+#define OCTET_QUANT_H
+
+#include "octet/octet.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A quantization plan (see docs/plan-format.md). Opaque here. */
+typedef struct oct_plan oct_plan;
+
+/* Loads / saves a plan file. The caller owns a loaded plan (oct_plan_free). */
+oct_status oct_plan_load(const char *path, oct_plan **out, oct_error *err);
+oct_status oct_plan_save(const oct_plan *p, const char *path, oct_error *err);
+void oct_plan_free(oct_plan *p);
+/* Checks that the plan was made for this model (sha256) and that every
+ * tensor and node it names exists in the model. */
+oct_status oct_plan_check(const oct_plan *p, const oct_model *m, oct_error *err);
+/* Counts: tensors per precision (indexed by oct_precision: fp32, int8, fp16,
+ * bf16) and nodes per precision. */
+void oct_plan_counts(const oct_plan *p, int tensors[4], int nodes[4]);
+
+/* Supplies calibration sample `index` (0 <= index < count): fills one view
+ * per model input, with data malloc'ed by the callee (the library frees it
+ * with oct_free). A non-OK status with err->status == OCT_E_IO skips the
+ * sample (counted and reported); any other status stops calibration. */
+typedef oct_status (*oct_sample_fn)(void *user, int index, oct_tensor_view *inputs, int n_inputs,
+                                    oct_error *err);
+
+typedef struct oct_calib_options {
+    const char *method;     /* minmax | entropy | percentile[:P] | mse (default entropy) */
+    const char *scheme;     /* all | compute (default compute) */
+    int asymmetric;         /* 1: uint8 activations with zero points */
+    int per_tensor_weights; /* 1: one weight scale per tensor */
+    int streaming;          /* 1: one pass with re-binning (default: TensorRT's two passes) */
+    const char *data_desc;  /* recorded in the plan: folder */
+    const char *preprocess_desc; /* recorded in the plan */
+    /* Progress (may be NULL): pass (1 or 2 of passes), samples done, total. */
+    void (*progress)(void *user, int pass, int passes, int done, int total);
+    void *progress_user;
+} oct_calib_options;
+
+void oct_calib_options_init(oct_calib_options *o);
+
+/* Runs the model over `count` samples and returns a plan: statistics for
+ * every floating-point activation tensor (keyed by its ONNX name), a
+ * threshold from the chosen calibrator, precisions from the scheme. The
+ * session options fix input shapes and threads. Memory stays bounded by the
+ * histograms and one sample's activations. *skipped counts unusable samples. */
+oct_status oct_calibrate_model(const oct_model *m, const oct_session_options *so, const oct_calib_options *co,
+                               int count, oct_sample_fn fn, void *user, oct_plan **out, int *skipped,
+                               oct_error *err);
+
+/* A session that runs the model as the plan says, simulated: every INT8
+ * tensor is fake-quantized where it is produced, clamp(round_half_even(x/s),
+ * -128, 127) * s (weights per output channel, once); FP16/BF16 tensors and
+ * weights are rounded to that format. The plan must outlive the session. */
+oct_status oct_session_create_simulated(const oct_model *m, const oct_session_options *so, const oct_plan *plan,
+                                        oct_session **out, oct_error *err);
+
+/* Exports. */
+/* TensorRT calibration cache: version e.g. 8601, algorithm e.g.
+ * "EntropyCalibration2" (NULL: these defaults). */
+oct_status oct_export_trt_cache(const oct_plan *p, const char *path, int64_t version, const char *algorithm,
+                                oct_error *err);
+/* Reads a TensorRT cache into a plan for the model (every listed tensor int8). */
+oct_status oct_import_trt_cache(const oct_model *m, const char *path, oct_plan **out, oct_error *err);
+/* trtexec flags for the nodes the plan keeps out of INT8:
+ * "--layerPrecisions=a:fp16,b:fp32 --precisionConstraints=obey" (malloc'ed). */
+oct_status oct_export_trtexec_flags(const oct_plan *p, char **out, oct_error *err);
+/* Q/DQ ONNX (opset >= 13) of the model with the plan's INT8 tensors and
+ * weights; shapes fix dynamic inputs where the export needs shapes. */
+oct_status oct_export_qdq_onnx(const oct_model *m, const oct_plan *p, const oct_session_options *so,
+                               const char *out_path, oct_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,23 @@
+/* Plan simulation hooks used by the session. */
+#ifndef OCT_QUANT_SIM_H
+#define OCT_QUANT_SIM_H
+
+#include "graph/ir.h"
+#include "quant/plan.h"
+
+typedef struct oct_sim oct_sim;
+struct oct_session;
+
+/* Maps the plan onto the session graph (before its kernels are built):
+ * precisions and scales per value, weights quantized in place, and the
+ * values fusion must keep (*keep, malloc'ed, per value). */
+oct_status oct_sim_prepare(oct_graph *g, const oct_plan *plan, oct_sim **out, unsigned char **keep,
+                           oct_error *err);
+/* After the kernels are built: installs the fake-quantizing observer. */
+oct_status oct_sim_attach(struct oct_session *s);
+/* Before a run: quantizes the graph inputs the plan names. */
+oct_status oct_sim_inputs(struct oct_session *s);
+void oct_sim_free(oct_sim *s);
+void oct_sim_quantize_weight(const oct_node *n, oct_tensor *w, int per_tensor);
+
+#endif

@@ -1,0 +1,198 @@
+/* Exact simulation of a plan: every INT8 tensor is fake-quantized where it
+ * is produced, clamp(round_half_even(x / s), -128, 127) * s (uint8 with a
+ * zero point for asymmetric plans); FP16/BF16 tensors are rounded to that
+ * format; weights of INT8 nodes are fake-quantized per output channel (or
+ * per tensor) once, when the session is created, and weights of FP16/BF16
+ * nodes rounded. This is the numerical truth that real INT8 kernels and
+ * every accuracy number are checked against. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arith.h"
+#include "octet/quant.h"
+#include "quant/plan.h"
+#include "quant/sim.h"
+#include "runtime/runtime.h"
+
+struct oct_sim {
+    int n;
+    unsigned char *prec; /* per value: oct_precision */
+    float *scale;
+    int32_t *zp;
+    unsigned char *is_u8;
+    oct_pool *pool;
+};
+
+typedef struct {
+    float *x;
+    float scale;
+    int32_t zp;
+    int mode; /* 0 s8, 1 u8, 2 fp16, 3 bf16 */
+} fq_job;
+
+static void fq_chunk(void *ctx, int64_t b, int64_t e) {
+    const fq_job *j = ctx;
+    float *x = j->x;
+    switch (j->mode) {
+    case 0:
+        for (int64_t i = b; i < e; i++) x[i] = oct_fake_quant_s8(x[i], j->scale);
+        break;
+    case 1:
+        for (int64_t i = b; i < e; i++) x[i] = oct_fake_quant_u8(x[i], j->scale, j->zp);
+        break;
+    case 2:
+        for (int64_t i = b; i < e; i++) x[i] = oct_round_f16(x[i]);
+        break;
+    default:
+        for (int64_t i = b; i < e; i++) x[i] = oct_round_bf16(x[i]);
+        break;
+    }
+}
+
+/* Applies the value's plan precision to its data, in place. */
+static void apply(const oct_sim *s, oct_value *v, int idx) {
+    if (idx >= s->n || s->prec[idx] == OCT_PREC_FP32 || v->t.dtype != OCT_FLOAT || !v->t.data) return;
+    fq_job j = {v->t.data, s->scale[idx], s->zp[idx], 0};
+    switch (s->prec[idx]) {
+    case OCT_PREC_INT8: j.mode = s->is_u8[idx] ? 1 : 0; break;
+    case OCT_PREC_FP16: j.mode = 2; break;
+    default: j.mode = 3; break;
+    }
+    oct_parallel_for(s->pool, oct_numel(&v->t), 32768, fq_chunk, &j);
+}
+
+static oct_status sim_observer(void *user, oct_graph *g, int node, int nv, const int *vals) {
+    (void)node;
+    const oct_sim *s = user;
+    for (int i = 0; i < nv; i++) apply(s, &g->values[vals[i]], vals[i]);
+    return OCT_OK;
+}
+
+oct_status oct_sim_inputs(oct_session *sess) {
+    oct_sim *s = sess->sim;
+    if (!s) return OCT_OK;
+    for (int k = 0; k < sess->g->n_inputs; k++) apply(s, &sess->g->values[sess->g->inputs[k]], sess->g->inputs[k]);
+    return OCT_OK;
+}
+
+void oct_sim_free(oct_sim *s) {
+    if (!s) return;
+    free(s->prec);
+    free(s->scale);
+    free(s->zp);
+    free(s->is_u8);
+    free(s);
+}
+
+/* The axis of a weight tensor that indexes output channels. */
+static int weight_axis(const oct_node *n, int *ok) {
+    *ok = 1;
+    if (!strcmp(n->op_type, "Conv")) return 0;
+    if (!strcmp(n->op_type, "ConvTranspose")) {
+        if (oct_attr_int(n, "group", 1) != 1) *ok = 0; /* per tensor then */
+        return 1;
+    }
+    if (!strcmp(n->op_type, "Gemm")) return oct_attr_int(n, "transB", 0) ? 0 : 1;
+    if (!strcmp(n->op_type, "MatMul")) return -1; /* last axis: output columns */
+    *ok = 0;
+    return 0;
+}
+
+/* Weights of an INT8 node: per output channel (or per tensor), symmetric,
+ * max-abs scales; fake-quantized in the session's own copy. */
+void oct_sim_quantize_weight(const oct_node *n, oct_tensor *w, int per_tensor) {
+    if (w->dtype != OCT_FLOAT || !w->data || oct_numel(w) == 0) return;
+    float *x = w->data;
+    int ok;
+    int axis = weight_axis(n, &ok);
+    size_t outer = 1, ch = 1, inner = (size_t)oct_numel(w);
+    if (!per_tensor && ok && w->ndim >= 1) oct_axis_split(w->dims, w->ndim, axis, &outer, &ch, &inner);
+    float *amax = malloc(sizeof(float) * ch), *scale = malloc(sizeof(float) * ch);
+    if (!amax || !scale) {
+        free(amax);
+        free(scale);
+        return;
+    }
+    oct_absmax_channels(x, outer, ch, inner, amax);
+    for (size_t c = 0; c < ch; c++) scale[c] = oct_scale_s8(oct_amax_usable(amax[c]));
+    oct_fake_quant_s8_channels(x, outer, ch, inner, scale);
+    free(amax);
+    free(scale);
+}
+
+static void round_weight(oct_tensor *w, oct_precision p) {
+    if (w->dtype != OCT_FLOAT || !w->data) return;
+    float *x = w->data;
+    int64_t n = oct_numel(w);
+    for (int64_t i = 0; i < n; i++) x[i] = p == OCT_PREC_FP16 ? oct_round_f16(x[i]) : oct_round_bf16(x[i]);
+}
+
+oct_status oct_sim_prepare(oct_graph *g, const oct_plan *plan, oct_sim **out, unsigned char **keep,
+                           oct_error *err) {
+    *out = NULL;
+    *keep = NULL;
+    oct_sim *s = calloc(1, sizeof *s);
+    if (!s) return oct_fail(err, OCT_E_NOMEM, "out of memory");
+    s->n = g->n_values;
+    s->prec = calloc((size_t)s->n + 1, 1);
+    s->is_u8 = calloc((size_t)s->n + 1, 1);
+    s->scale = calloc((size_t)s->n + 1, sizeof(float));
+    s->zp = calloc((size_t)s->n + 1, sizeof(int32_t));
+    unsigned char *kp = calloc((size_t)s->n + 1, 1);
+    if (!s->prec || !s->is_u8 || !s->scale || !s->zp || !kp) {
+        free(kp);
+        oct_sim_free(s);
+        return oct_fail(err, OCT_E_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < plan->n_tensors; i++) {
+        const oct_plan_tensor *t = &plan->tensors[i];
+        if (t->precision == OCT_PREC_FP32) continue;
+        int v = oct_graph_find(g, t->name);
+        if (v < 0 || g->values[v].is_const) {
+            free(kp);
+            oct_sim_free(s);
+            return oct_fail(err, OCT_E_NOT_FOUND,
+                            "plan tensor '%s' (%s) is not an activation of the optimised graph (folded or fused away?)",
+                            t->name, oct_precision_name(t->precision));
+        }
+        if (t->precision == OCT_PREC_INT8 && !(t->scale > 0)) {
+            free(kp);
+            oct_sim_free(s);
+            return oct_fail(err, OCT_E_INVALID_ARG, "plan tensor '%s': int8 needs a positive scale", t->name);
+        }
+        s->prec[v] = (unsigned char)t->precision;
+        s->scale[v] = t->scale;
+        s->zp[v] = t->zero_point;
+        s->is_u8[v] = (unsigned char)t->is_unsigned;
+        kp[v] = 1;
+    }
+    /* Weights, once: INT8 nodes quantize theirs, FP16/BF16 nodes round. */
+    for (int i = 0; i < plan->n_nodes; i++) {
+        const oct_plan_node *pn = &plan->nodes[i];
+        if (pn->precision == OCT_PREC_FP32) continue;
+        for (int k = 0; k < g->n_nodes; k++) {
+            oct_node *n = &g->nodes[k];
+            if (n->dead || strcmp(n->name, pn->name)) continue;
+            int is_w = !strcmp(n->op_type, "Conv") || !strcmp(n->op_type, "ConvTranspose") ||
+                       !strcmp(n->op_type, "Gemm") || !strcmp(n->op_type, "MatMul");
+            if (!is_w || n->n_in < 2 || n->in[1] < 0 || !g->values[n->in[1]].is_const) continue;
+            oct_tensor *w = &g->values[n->in[1]].t;
+            if (pn->precision == OCT_PREC_INT8)
+                oct_sim_quantize_weight(n, w, plan->weights == OCT_WEIGHTS_PER_TENSOR);
+            else
+                round_weight(w, pn->precision);
+        }
+    }
+    *out = s;
+    *keep = kp;
+    return OCT_OK;
+}
+
+oct_status oct_sim_attach(oct_session *sess) {
+    oct_sim *s = sess->sim;
+    s->pool = sess->exec.x.pool;
+    sess->observer = sim_observer;
+    sess->observer_user = s;
+    return OCT_OK;
+}

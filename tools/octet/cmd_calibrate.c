@@ -1,0 +1,152 @@
+/* octet calibrate MODEL --data DIR [--count N] [--shuffle SEED] [--method M]
+ *   [--scheme all|compute] [--asymmetric] [--per-tensor-weights] [--streaming]
+ *   [preprocessing flags] [--shape ...] [--threads N] [--quiet] -o PLAN.json */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "dataset.h"
+#include "octet/quant.h"
+
+typedef struct {
+    cli_common *c;
+    const oct_model *m;
+    cli_dataset *d;
+    cli_progress prog;
+    int warned;
+} calib_ctx;
+
+static oct_status sample(void *user, int index, oct_tensor_view *inputs, int n_inputs, oct_error *err) {
+    calib_ctx *cc = user;
+    if (n_inputs != 1) {
+        if (err) {
+            err->status = OCT_E_UNSUPPORTED;
+            snprintf(err->message, sizeof err->message, "calibration from a folder needs a model with one input");
+        }
+        return OCT_E_UNSUPPORTED;
+    }
+    const char *path = cc->d->paths[index];
+    oct_status st = cli_read_input(cc->c, cc->m, 0, path, &inputs[0], NULL, err);
+    if (st) {
+        /* an unreadable file is skipped with a warning, not fatal */
+        if (cc->warned < 2 * cc->d->n) fprintf(stderr, "\noctet: warning: skipping %s: %s\n", path, err ? err->message : "");
+        cc->warned++;
+        if (err) err->status = OCT_E_IO;
+        return OCT_E_IO;
+    }
+    return OCT_OK;
+}
+
+static void progress(void *user, int pass, int passes, int done, int total) {
+    calib_ctx *cc = user;
+    char what[64];
+    snprintf(what, sizeof what, "calibrating (pass %d/%d)", pass, passes);
+    cc->prog.what = what;
+    cli_progress_update(&cc->prog, done + (pass - 1) * total, total * passes);
+    cc->prog.what = "calibrating";
+}
+
+int cmd_calibrate(int argc, char **argv) {
+    cli_common c;
+    cli_common_init(&c);
+    oct_calib_options co;
+    oct_calib_options_init(&co);
+    const char *data = NULL, *out = NULL;
+    int count = 0, quiet = 0;
+    long seed = -1;
+    for (int i = 2; i < argc; i++) {
+        int r = cli_parse_common(&c, argc, argv, &i);
+        if (r < 0) return 2;
+        if (r) continue;
+        const char *a = argv[i];
+        if (!strcmp(a, "--data") && i + 1 < argc) data = argv[++i];
+        else if (!strcmp(a, "--count") && i + 1 < argc) count = atoi(argv[++i]);
+        else if (!strcmp(a, "--shuffle") && i + 1 < argc) seed = atol(argv[++i]);
+        else if (!strcmp(a, "--method") && i + 1 < argc) co.method = argv[++i];
+        else if (!strcmp(a, "--scheme") && i + 1 < argc) co.scheme = argv[++i];
+        else if (!strcmp(a, "--asymmetric")) co.asymmetric = 1;
+        else if (!strcmp(a, "--per-tensor-weights")) co.per_tensor_weights = 1;
+        else if (!strcmp(a, "--streaming")) co.streaming = 1;
+        else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
+        else if (!strcmp(a, "-o") && i + 1 < argc) out = argv[++i];
+        else if (a[0] == '-' && a[1]) return cli_fail("calibrate: unknown option '%s' (or missing value)", a), 2;
+        else if (!c.model_path) c.model_path = a;
+        else return cli_fail("calibrate: unexpected argument '%s'", a), 2;
+    }
+    if (!c.model_path || !data || !out)
+        return cli_fail("usage: octet calibrate MODEL --data DIR -o PLAN.json [--count N] [--shuffle SEED]\n"
+                        "  [--method minmax|entropy|percentile[:P]|mse] [--scheme compute|all] [--asymmetric]\n"
+                        "  [--per-tensor-weights] [--streaming] [--preset NAME | preprocessing flags]\n"
+                        "  [--shape NAME=DIMS] [--threads N] [--quiet]"),
+               2;
+    if (count < 0) return cli_fail("--count must be positive"), 2;
+    cli_dataset d;
+    if (cli_dataset_open(&d, data, count, seed)) return 1;
+    oct_error err = {0};
+    oct_model *m = NULL;
+    if (cli_load_model(&c, &m, &err)) {
+        cli_dataset_free(&d);
+        return cli_error(&err);
+    }
+    int rc = 1;
+    oct_plan *plan = NULL;
+    calib_ctx cc = {&c, m, &d, {0, 0, NULL}, 0};
+    /* The first readable sample fixes dynamic input dimensions. */
+    if (oct_model_num_inputs(m) == 1) {
+        const char *name;
+        oct_model_input_info(m, 0, &name, NULL, NULL, NULL, NULL);
+        int given = 0;
+        for (int k = 0; k < c.n_shapes; k++) given |= !strcmp(c.shapes[k].name, name);
+        for (int i = 0; i < d.n && !given; i++) {
+            oct_tensor_view t;
+            if (cli_read_input(&c, m, 0, d.paths[i], &t, NULL, &err)) continue;
+            snprintf(c.shape_names[c.n_shapes], sizeof c.shape_names[0], "%s", name);
+            c.shapes[c.n_shapes].name = c.shape_names[c.n_shapes];
+            c.shapes[c.n_shapes].ndim = t.ndim;
+            memcpy(c.shapes[c.n_shapes].dims, t.dims, sizeof t.dims);
+            c.n_shapes++;
+            given = 1;
+            oct_free(t.data);
+        }
+    }
+    char pre[256];
+    snprintf(pre, sizeof pre, "mode %d size %dx%d pad %d %s scale %g mean %g,%g,%g std %g,%g,%g", (int)c.pre.mode,
+             c.pre.width, c.pre.height, c.pre.pad_value, c.pre.bgr ? "BGR" : "RGB", c.pre.scale, c.pre.mean[0],
+             c.pre.mean[1], c.pre.mean[2], c.pre.std[0], c.pre.std[1], c.pre.std[2]);
+    co.data_desc = data;
+    co.preprocess_desc = pre;
+    co.progress = progress;
+    co.progress_user = &cc;
+    cli_progress_start(&cc.prog, "calibrating", quiet);
+    oct_session_options so;
+    cli_session_options(&c, &so);
+    int skipped = 0;
+    double t0 = cli_now_ms();
+    oct_status st = oct_calibrate_model(m, &so, &co, d.n, sample, &cc, &plan, &skipped, &err);
+    double el = (cli_now_ms() - t0) / 1000.0;
+    cli_progress_end(&cc.prog);
+    if (st) {
+        cli_error(&err);
+        goto done;
+    }
+    if (oct_plan_save(plan, out, &err)) {
+        cli_error(&err);
+        goto done;
+    }
+    int tc[4], nc[4];
+    oct_plan_counts(plan, tc, nc);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    if (!quiet)
+        printf("calibrated %s: %d samples (%d skipped) in %.1f s (%.2f samples/s), method %s, scheme %s\n"
+               "plan %s: %d tensors (%d int8), %d nodes (%d int8); peak RSS %.0f MiB\n",
+               c.model_path, d.n - skipped, skipped, el, el > 0 ? (d.n - skipped) / el : 0, co.method, co.scheme, out,
+               tc[0] + tc[1] + tc[2] + tc[3], tc[1], nc[0] + nc[1] + nc[2] + nc[3], nc[1], ru.ru_maxrss / 1024.0);
+    rc = 0;
+done:
+    oct_plan_free(plan);
+    oct_model_free(m);
+    cli_dataset_free(&d);
+    return rc;
+}
