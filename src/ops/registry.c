@@ -10,7 +10,7 @@
     X(Abs) X(Acos) X(Acosh) X(Add) X(And) X(ArgMax) X(ArgMin) X(Asin) X(Asinh) X(Atan) X(Atanh)  \
     X(AveragePool) X(BatchNormalization) X(Cast) X(CastLike) X(Ceil) X(Celu) X(Clip) X(Concat)  \
     X(Constant) X(ConstantOfShape) X(Conv) X(ConvInteger) X(ConvTranspose) X(Cos) X(Cosh)        \
-    X(CumSum) X(DepthToSpace) X(DequantizeLinear) X(Div) X(DynamicQuantizeLinear) X(Einsum)      \
+    X(CumSum) X(DepthToSpace) X(DequantizeLinear) X(Div) X(Dropout) X(DynamicQuantizeLinear) X(Einsum)  \
     X(Elu) X(Equal) X(Erf) X(Exp) X(Expand) X(EyeLike) X(Flatten) X(Floor) X(Gather)             \
     X(GatherElements) X(GatherND) X(Gelu) X(Gemm) X(GlobalAveragePool) X(GlobalMaxPool)          \
     X(Greater) X(GreaterOrEqual) X(HardSigmoid) X(HardSwish) X(Hardmax) X(Identity)              \
