@@ -3,10 +3,15 @@
 
 oct_status oct_cpu_eltwise_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
 oct_status oct_cpu_concat_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
+oct_status oct_cpu_resize_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
+oct_status oct_cpu_softmax_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
 
 const oct_cpu_op oct_cpu_ops[] = {
     {"Concat", oct_cpu_concat_create},
     {"Split", oct_cpu_concat_create},
+    {"Resize", oct_cpu_resize_create},
+    {"Upsample", oct_cpu_resize_create},
+    {"Softmax", oct_cpu_softmax_create},
 #define EW(name) {name, oct_cpu_eltwise_create},
     EW("Relu") EW("Sigmoid") EW("Tanh") EW("Exp") EW("Log") EW("Sqrt") EW("Neg") EW("Abs") EW("Erf")
     EW("LeakyRelu") EW("HardSigmoid") EW("HardSwish") EW("Elu") EW("Selu") EW("Celu") EW("Softplus")
