@@ -13,6 +13,7 @@
 #include "octet/quant.h"
 #include "quant/plan.h"
 #include "quant/sim.h"
+#include "quant/weights.h"
 #include "runtime/runtime.h"
 
 struct oct_sim {
@@ -85,40 +86,15 @@ void oct_sim_free(oct_sim *s) {
     free(s);
 }
 
-/* The axis of a weight tensor that indexes output channels. */
-static int weight_axis(const oct_node *n, int *ok) {
-    *ok = 1;
-    if (!strcmp(n->op_type, "Conv")) return 0;
-    if (!strcmp(n->op_type, "ConvTranspose")) {
-        if (oct_attr_int(n, "group", 1) != 1) *ok = 0; /* per tensor then */
-        return 1;
-    }
-    if (!strcmp(n->op_type, "Gemm")) return oct_attr_int(n, "transB", 0) ? 0 : 1;
-    if (!strcmp(n->op_type, "MatMul")) return -1; /* last axis: output columns */
-    *ok = 0;
-    return 0;
-}
-
 /* Weights of an INT8 node: per output channel (or per tensor), symmetric,
- * max-abs scales; fake-quantized in the session's own copy. */
+ * max-abs scales, exactly as the Q/DQ export stores them (quant/weights.h);
+ * fake-quantized in the session's own copy. */
 void oct_sim_quantize_weight(const oct_node *n, oct_tensor *w, int per_tensor) {
     if (w->dtype != OCT_FLOAT || !w->data || oct_numel(w) == 0) return;
-    float *x = w->data;
-    int ok;
-    int axis = weight_axis(n, &ok);
-    size_t outer = 1, ch = 1, inner = (size_t)oct_numel(w);
-    if (!per_tensor && ok && w->ndim >= 1) oct_axis_split(w->dims, w->ndim, axis, &outer, &ch, &inner);
-    float *amax = malloc(sizeof(float) * ch), *scale = malloc(sizeof(float) * ch);
-    if (!amax || !scale) {
-        free(amax);
-        free(scale);
-        return;
-    }
-    oct_absmax_channels(x, outer, ch, inner, amax);
-    for (size_t c = 0; c < ch; c++) scale[c] = oct_scale_s8(oct_amax_usable(amax[c]));
-    oct_fake_quant_s8_channels(x, outer, ch, inner, scale);
-    free(amax);
-    free(scale);
+    int axis = oct_weight_channel_axis(n->op_type, w->ndim, oct_attr_int(n, "group", 1),
+                                       oct_attr_int(n, "transB", 0),
+                                       per_tensor ? OCT_WEIGHTS_PER_TENSOR : OCT_WEIGHTS_PER_CHANNEL);
+    oct_weight_fake_quant_s8(w->data, w->ndim, w->dims, axis, NULL);
 }
 
 static void round_weight(oct_tensor *w, oct_precision p) {
