@@ -21,7 +21,7 @@
     X(QLinearMatMul) X(QLinearMul) X(QuantizeLinear) X(Range) X(Reciprocal) X(ReduceL1)         \
     X(ReduceL2) X(ReduceLogSum) X(ReduceLogSumExp) X(ReduceMax) X(ReduceMean) X(ReduceMin)       \
     X(ReduceProd) X(ReduceSum) X(ReduceSumSquare) X(Relu) X(Reshape) X(Resize) X(Round)          \
-    X(ScatterElements) X(ScatterND) X(Selu) X(Shape) X(Shrink) X(Sigmoid) X(Sign) X(Sin) X(Sinh) \
+    X(Scatter) X(ScatterElements) X(ScatterND) X(Selu) X(Shape) X(Shrink) X(Sigmoid) X(Sign) X(Sin) X(Sinh) \
     X(Size) X(Slice) X(Softmax) X(Softplus) X(Softsign) X(SpaceToDepth) X(Split) X(Sqrt)         \
     X(Squeeze) X(Sub) X(Sum) X(Tan) X(Tanh) X(ThresholdedRelu) X(Tile) X(TopK) X(Transpose)     \
     X(Trilu) X(Unsqueeze) X(Upsample) X(Where) X(Xor)
