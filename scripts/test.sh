@@ -3,6 +3,8 @@
 #   1. the release build: ctest (ONNX node tests, unit and kernel tests,
 #      real models against ONNX Runtime, bad inputs)
 #   2. the same suite built with AddressSanitizer + UndefinedBehaviorSanitizer
+#      (without the whole-dataset accuracy runs, labelled slow|eval: ASan
+#      makes them hours long; the release build runs them)
 #   3. the ONNX-loader fuzzer for a bounded time (OCT_FUZZ_SECONDS, default 60)
 # Tests that need ../shared (override with OCTET_SHARED) skip and say so
 # when it is absent.
@@ -23,7 +25,7 @@ if [ "${OCT_SKIP_SANITIZERS:-0}" != 1 ]; then
     -DOCT_FUZZ=ON >/dev/null
   cmake --build build-asan -j"$(nproc)"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    OCT_SANITIZED=1 ctest --output-on-failure -j1) || failed=1
+    OCT_SANITIZED=1 ctest --output-on-failure -j1 -LE 'slow|eval') || failed=1
   if [ -x build-asan/tests/fuzz_onnx ]; then
     echo "== fuzzing the ONNX loader for ${OCT_FUZZ_SECONDS:-60} s"
     bash tests/fuzz/run_fuzz.sh build-asan/tests/fuzz_onnx "${OCT_FUZZ_SECONDS:-60}" || failed=1

@@ -26,6 +26,12 @@ oct_status oct_pass_infer(oct_graph *g, int fold, int strict, oct_error *err) {
         if (n->dead) continue;
         if (n->n_in > 4096 || n->n_out > 4096)
             return oct_fail(err, OCT_E_UNSUPPORTED, "node '%s' has too many inputs", n->name);
+        /* Every slot is cleared: an op that reads out[0] of a node with no
+         * outputs must see NULL, never the previous node's tensor. */
+        memset(ins, 0, sizeof ins);
+        memset(outs, 0, sizeof outs);
+        if (n->n_out < 1)
+            return oct_fail(err, OCT_E_PARSE, "node '%s' (%s) has no outputs", n->name, n->op_type);
         int known = 1, all_const = 1;
         for (int k = 0; k < n->n_in; k++) {
             int v = n->in[k];

@@ -11,8 +11,8 @@ oct_status oct_exec_prepare_output(oct_tensor *t, int zero);
 static oct_status ref_run(oct_kernel *k, oct_exec *x, oct_error *err) {
     oct_graph *g = x->g;
     oct_node *n = &g->nodes[k->node];
-    const oct_tensor *in[OCT_KERNEL_MAX_IN];
-    oct_tensor *out[OCT_KERNEL_MAX_OUT];
+    const oct_tensor *in[OCT_KERNEL_MAX_IN] = {0};
+    oct_tensor *out[OCT_KERNEL_MAX_OUT] = {0};
     for (int i = 0; i < n->n_in; i++) in[i] = k->in_values[i] >= 0 ? &g->values[k->in_values[i]].t : NULL;
     for (int i = 0; i < n->n_out; i++) out[i] = k->out_values[i] >= 0 ? &g->values[k->out_values[i]].t : NULL;
     oct_opctx c = {n, n->n_in, in, n->n_out, out, n->opset, x->threads, err};
