@@ -1,0 +1,192 @@
+/* Reference kernels for the quantization operators: QuantizeLinear,
+ * DequantizeLinear, DynamicQuantizeLinear, ConvInteger, QLinearConv,
+ * MatMulInteger, QLinearMatMul, com.microsoft QLinearAdd / QLinearMul /
+ * QLinearGlobalAveragePool / QLinearAveragePool, and Dropout.
+ *
+ * Integer work is exact: inputs minus zero points are products of int16
+ * values accumulated in int32, as the ONNX specs define them. Where a result
+ * goes back to 8 bits, the arithmetic is ONNX Runtime's (its CPU kernels are
+ * the de-facto definition of the com.microsoft ops and of QLinearConv's
+ * requantization): an int32 accumulator becomes float, is multiplied by one
+ * float scale computed as (x_scale * w_scale) / y_scale, rounded half to
+ * even and saturated (oct_q_requant). Every rounding goes through arith.h. */
+#ifndef OCT_KERNELS_REF_REF_QUANT_H
+#define OCT_KERNELS_REF_REF_QUANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arith.h"
+#include "core/tensor.h"
+#include "kernels/ref/ref_nn.h"
+#include "ops/op.h"
+
+/* ---- element helpers ----------------------------------------------------- */
+
+/* Range of an integer quantized dtype; 0 when dt is not one. */
+static inline int oct_q_range(oct_dtype dt, int32_t *lo, int32_t *hi) {
+    switch (dt) {
+    case OCT_UINT8:
+        *lo = 0;
+        *hi = 255;
+        return 1;
+    case OCT_INT8:
+        *lo = -128;
+        *hi = 127;
+        return 1;
+    case OCT_UINT16:
+        *lo = 0;
+        *hi = 65535;
+        return 1;
+    case OCT_INT16:
+        *lo = -32768;
+        *hi = 32767;
+        return 1;
+    case OCT_INT32:
+        *lo = INT32_MIN;
+        *hi = INT32_MAX;
+        return 1;
+    default: *lo = *hi = 0; return 0;
+    }
+}
+
+static inline int32_t oct_q_get(const void *p, oct_dtype dt, int64_t i) {
+    switch (dt) {
+    case OCT_UINT8: return ((const uint8_t *)p)[i];
+    case OCT_INT8: return ((const int8_t *)p)[i];
+    case OCT_UINT16: return ((const uint16_t *)p)[i];
+    case OCT_INT16: return ((const int16_t *)p)[i];
+    case OCT_INT32: return ((const int32_t *)p)[i];
+    default: return 0;
+    }
+}
+
+/* v must already lie in dt's range. */
+static inline void oct_q_set(void *p, oct_dtype dt, int64_t i, int32_t v) {
+    switch (dt) {
+    case OCT_UINT8: ((uint8_t *)p)[i] = (uint8_t)v; break;
+    case OCT_INT8: ((int8_t *)p)[i] = (int8_t)v; break;
+    case OCT_UINT16: ((uint16_t *)p)[i] = (uint16_t)v; break;
+    case OCT_INT16: ((int16_t *)p)[i] = (int16_t)v; break;
+    case OCT_INT32: ((int32_t *)p)[i] = v; break;
+    default: break;
+    }
+}
+
+/* ONNX Runtime's MlasRequantizeOutput: float(acc) * scale in float, rounded
+ * half to even, plus the zero point, saturated to [lo, hi]. */
+static inline int32_t oct_q_requant(int32_t acc, float scale, int32_t zp, int32_t lo, int32_t hi) {
+    float v = (float)acc * scale;
+    return oct_sat_i32((double)oct_round_half_even(v) + zp, lo, hi);
+}
+
+/* ---- QuantizeLinear / DequantizeLinear ------------------------------------ */
+
+/* Where the scale of each element comes from. x is viewed as [outer, axis_len,
+ * inner]. Per tensor: n_scales == 1. Per axis: one scale per position along
+ * the axis. Blocked (opset 21): block > 0, the scale tensor has x's shape
+ * with ceil(axis_len / block) along the axis. */
+typedef struct oct_qaxis {
+    int64_t outer, axis_len, inner;
+    int64_t block;    /* 0: per tensor or per axis */
+    int64_t n_scales; /* elements in scale (and zero point) */
+} oct_qaxis;
+
+/* Index into the scale array of element (o, a, i). */
+static inline int64_t oct_qaxis_index(const oct_qaxis *q, int64_t o, int64_t a, int64_t i) {
+    if (q->n_scales == 1) return 0;
+    if (!q->block) return a;
+    int64_t nb = (q->axis_len + q->block - 1) / q->block;
+    return (o * nb + a / q->block) * q->inner + i;
+}
+
+/* y = saturate(round_half_even(x / scale) + zp). x: float, float16,
+ * bfloat16, double or int32; y: an integer dtype of oct_q_range. zp may be
+ * NULL (0). */
+oct_status oct_ref_quantize_linear(const oct_tensor *x, const float *scale, const int32_t *zp,
+                                   const oct_qaxis *q, oct_tensor *y);
+/* y = (x - zp) * scale in float, stored to y's float dtype. */
+oct_status oct_ref_dequantize_linear(const oct_tensor *x, const float *scale, const int32_t *zp,
+                                     const oct_qaxis *q, oct_tensor *y);
+/* uint8 y, float scale, uint8 zero point from the range of x (float), as
+ * ONNX Runtime computes them (all in float; scale 1 when x is all zero). */
+void oct_ref_dynamic_quantize_linear(const float *x, int64_t n, uint8_t *y, float *scale,
+                                     uint8_t *zero_point);
+
+/* ---- ConvInteger / QLinearConv -------------------------------------------- */
+
+/* Geometry: oct_conv_params from ref_nn.h (Layout NC<spatial>). */
+oct_status oct_qconv_params_get(const oct_opctx *c, int x_index, int w_index, oct_conv_params *p);
+/* acc[n, m, o...] = sum (x - x_zp) * (w - w_zp[m]) over the window, padding
+ * contributing 0; x and w are uint8 or int8 tensors, w_zp has p->m entries.
+ * Fails only on allocation. */
+oct_status oct_ref_conv_integer(const oct_conv_params *p, const oct_tensor *x, int32_t x_zp,
+                                const oct_tensor *w, const int32_t *w_zp, int32_t *acc);
+
+/* ---- MatMulInteger / QLinearMatMul ---------------------------------------- */
+
+/* numpy matmul geometry of A [..., M, K] and B [..., K, N] (1-D operands are
+ * promoted and the added axis dropped from the output). */
+typedef struct oct_qmatmul_params {
+    int64_t m, n, k;
+    int out_ndim;
+    int64_t out_dims[OCT_MAX_DIMS];
+    int batch_ndim;                  /* broadcast batch rank */
+    int64_t batch[OCT_MAX_DIMS];     /* broadcast batch dims */
+    int64_t a_bstride[OCT_MAX_DIMS]; /* batch strides in matrices, 0 = broadcast */
+    int64_t b_bstride[OCT_MAX_DIMS];
+    int64_t n_batch;
+} oct_qmatmul_params;
+
+oct_status oct_qmatmul_params_get(const oct_opctx *c, const oct_tensor *a, const oct_tensor *b,
+                                  oct_qmatmul_params *p);
+/* Offset (in matrices) of batch bi's A and B operands. */
+void oct_qmatmul_batch_offsets(const oct_qmatmul_params *p, int64_t bi, int64_t *a_off,
+                               int64_t *b_off);
+/* y[M,N] = sum_k (a[m,k] - a_zp[m]) * (b[k,n] - b_zp[n]) for one matrix
+ * pair; a, b uint8/int8 element arrays (of dtypes adt, bdt) at the given
+ * element offsets. a_zp has M entries, b_zp N. Fails only on allocation. */
+oct_status oct_ref_matmul_integer(int64_t M, int64_t N, int64_t K, const void *a, oct_dtype adt,
+                                  int64_t a_off, const int32_t *a_zp, const void *b, oct_dtype bdt,
+                                  int64_t b_off, const int32_t *b_zp, int32_t *y);
+
+/* ---- com.microsoft QLinearAdd / QLinearMul -------------------------------- */
+
+typedef enum oct_qbinary_op { OCT_QADD, OCT_QMUL } oct_qbinary_op;
+typedef struct oct_qbinary_params {
+    oct_qbinary_op op;
+    oct_dtype dt; /* uint8 or int8, all three tensors */
+    float a_scale, b_scale, c_scale;
+    int32_t a_zp, b_zp, c_zp;
+} oct_qbinary_params;
+/* c = quantize(dequantize(a) op dequantize(b)), numpy broadcasting into c. */
+void oct_ref_qlinear_binary(const oct_qbinary_params *p, const oct_tensor *a, const oct_tensor *b,
+                            oct_tensor *c);
+
+/* ---- com.microsoft QLinearGlobalAveragePool / QLinearAveragePool ---------- */
+
+typedef struct oct_qpool_params {
+    oct_dtype dt;      /* uint8 or int8 */
+    int channels_last; /* x is [N, spatial..., C] */
+    int64_t n, c;
+    float x_scale, y_scale;
+    int32_t x_zp, y_zp;
+    int count_include_pad;
+    oct_nn_window w; /* in = input spatial dims, out = output's */
+} oct_qpool_params;
+
+/* y[n, c] = mean over the spatial positions, through an exact int32 sum and
+ * scale = x_scale / (y_scale * size) (ONNX Runtime's kernel). */
+void oct_ref_qlinear_global_avgpool(const oct_qpool_params *p, const void *x, void *y);
+/* Average pool of dequantized values, summed in float in window order and
+ * quantized (ONNX Runtime's kernel). A window covering the whole unpadded
+ * input is the global pool. */
+void oct_ref_qlinear_avgpool(const oct_qpool_params *p, const void *x, void *y);
+
+/* ---- Dropout (inference) -------------------------------------------------- */
+
+/* y = x (y may be NULL); mask (may be NULL) all true: bool true, or 1 in a
+ * numeric dtype (Dropout 7-9). */
+void oct_ref_dropout_identity(const oct_tensor *x, oct_tensor *y, oct_tensor *mask);
+
+#endif
