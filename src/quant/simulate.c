@@ -125,7 +125,7 @@ oct_status oct_sim_prepare(oct_graph *g, const oct_plan *plan, oct_sim **out, un
         const oct_plan_tensor *t = &plan->tensors[i];
         if (t->precision == OCT_PREC_FP32) continue;
         int v = oct_graph_find(g, t->name);
-        if (v < 0 || g->values[v].is_const) {
+        if (v < 0 || g->values[v].is_const || (g->values[v].producer < 0 && !g->values[v].is_input)) {
             free(kp);
             oct_sim_free(s);
             return oct_fail(err, OCT_E_NOT_FOUND,
