@@ -85,13 +85,13 @@ typedef struct oct_coco_class {
 } oct_coco_class;
 
 typedef struct oct_coco_result {
-    double map;   /* mean over classes with ground truth; -1 when none has */
+    double map; /* mean over classes with ground truth; -1 when none has */
     double map50;
     double map75;
     int n_classes;           /* classes 0..n_classes-1 seen in gt or detections */
     oct_coco_class *classes; /* n_classes entries */
     int n_images;
-    int n_gt;  /* non-crowd boxes */
+    int n_gt; /* non-crowd boxes */
     int n_det;
 } oct_coco_result;
 
@@ -122,7 +122,7 @@ typedef struct oct_eval_options {
      * labels folder, its parent or grandparent, when present. Also bounds the
      * class of YOLO labels. */
     const char *names_path;
-    float ref_conf;        /* fidelity: reference detections with score >= this are the truth (0.25) */
+    float ref_conf; /* fidelity: reference detections with score >= this are the truth (0.25) */
     const char *dump_path; /* detect: write every detection as COCO results JSON */
     /* Called after each image (from the calling thread). */
     void (*progress)(void *user, int done, int total);
@@ -140,8 +140,8 @@ typedef struct oct_score_summary {
 typedef struct oct_output_fidelity {
     char *name;
     int64_t n_values;
-    double cosine;       /* over all images; 1 when both are all zero */
-    double sqnr_db;      /* 10 log10(sum ref^2 / sum (ref-cand)^2); INFINITY when equal */
+    double cosine;  /* over all images; 1 when both are all zero */
+    double sqnr_db; /* 10 log10(sum ref^2 / sum (ref-cand)^2); INFINITY when equal */
     double max_abs_diff;
 } oct_output_fidelity;
 
@@ -153,12 +153,12 @@ typedef struct oct_eval_report {
     /* detection */
     oct_coco_result coco;
     int n_names;
-    char **names;          /* class names (may be fewer than coco.n_classes) */
-    int n_missing_labels;  /* YOLO labels: images without a label file */
-    int n_images_no_gt;    /* images without a (non-crowd) object */
-    int n_skipped_images;  /* COCO JSON: image files the JSON does not list */
+    char **names;         /* class names (may be fewer than coco.n_classes) */
+    int n_missing_labels; /* YOLO labels: images without a label file */
+    int n_images_no_gt;   /* images without a (non-crowd) object */
+    int n_skipped_images; /* COCO JSON: image files the JSON does not list */
     int n_detections;
-    int n_images_no_det;   /* images where the model detected nothing */
+    int n_images_no_det;             /* images where the model detected nothing */
     oct_score_summary top_score;     /* best detection score per image */
     oct_score_summary ref_top_score; /* fidelity: the reference's */
     /* classification: accuracy, or agreement with the reference's top-1 */
@@ -181,8 +181,9 @@ oct_status oct_eval_fidelity(oct_session *ref, oct_session *cand, const oct_eval
 void oct_eval_report_free(oct_eval_report *r);
 
 /* The session the evaluation scores: the FP32 model when plan_path is NULL,
- * else the model quantized by the plan (simulate: FP32 with fake
- * quantization rather than INT8 kernels). Free with oct_session_free. */
+ * else the model under the plan (checked against the model). simulate asks
+ * for fake quantization in FP32 rather than INT8 kernels; until INT8 kernels
+ * exist every plan runs simulated. Free with oct_session_free. */
 oct_status oct_eval_open_candidate(const oct_model *m, const char *plan_path, int simulate,
                                    const oct_session_options *opt, oct_session **out,
                                    oct_error *err);

@@ -59,7 +59,7 @@ oct_status oct_calibrate_model(const oct_model *m, const oct_session_options *so
 /* A session that runs the model as the plan says, simulated: every INT8
  * tensor is fake-quantized where it is produced, clamp(round_half_even(x/s),
  * -128, 127) * s (weights per output channel, once); FP16/BF16 tensors and
- * weights are rounded to that format. The plan must outlive the session. */
+ * weights are rounded to that format. The plan is only read during the call. */
 oct_status oct_session_create_simulated(const oct_model *m, const oct_session_options *so, const oct_plan *plan,
                                         oct_session **out, oct_error *err);
 

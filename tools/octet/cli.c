@@ -193,6 +193,13 @@ oct_status cli_read_input(const cli_common *c, const oct_model *m, int index, co
             ndim = c->shapes[s].ndim;
             memcpy(dims, c->shapes[s].dims, sizeof dims);
         }
+    /* A fixed size for a dynamic input (from --shape or the first sample of
+     * a folder) wins over the per-image size of the ppocr preset: every
+     * sample must then have that size, so it is resized to it. */
+    if (ndim == 4 && !c->size_given && p.mode == OCT_FIT_MULTIPLE) {
+        int64_t h = p.nhwc ? dims[1] : dims[2], w = p.nhwc ? dims[2] : dims[3];
+        if (h > 0 && w > 0) p.mode = OCT_FIT_STRETCH;
+    }
     if (ndim == 4 && !c->size_given && p.mode != OCT_FIT_MULTIPLE) {
         int64_t h = p.nhwc ? dims[1] : dims[2], w = p.nhwc ? dims[2] : dims[3];
         if (h > 0) p.height = (int)h;

@@ -69,8 +69,7 @@ static void json_str(FILE *f, const char *s) {
 int cmd_detect(int argc, char **argv) {
     cli_common c;
     cli_common_init(&c);
-    const char *image = NULL, *out = NULL, *names_path = NULL, *plan = NULL, *decoder = "yolov10";
-    int simulate = 0;
+    const char *image = NULL, *out = NULL, *names_path = NULL, *decoder = "yolov10";
     oct_decode_options d;
     oct_decode_options_init(&d);
     d.conf = 0.25f;
@@ -80,8 +79,7 @@ int cmd_detect(int argc, char **argv) {
         if (r) continue;
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int takes = !strcmp(a, "-o") || !strcmp(a, "--decoder") || !strcmp(a, "--names") ||
-                    !strcmp(a, "--plan") || !strcmp(a, "--conf") || !strcmp(a, "--iou") ||
-                    !strcmp(a, "--max-det");
+                    !strcmp(a, "--conf") || !strcmp(a, "--iou") || !strcmp(a, "--max-det");
         if (takes && !v) return cli_fail("detect: %s needs a value", a), 2;
         char *e = NULL;
         if (!strcmp(a, "-o"))
@@ -90,10 +88,6 @@ int cmd_detect(int argc, char **argv) {
             decoder = v;
         else if (!strcmp(a, "--names"))
             names_path = v;
-        else if (!strcmp(a, "--plan"))
-            plan = v;
-        else if (!strcmp(a, "--simulate"))
-            simulate = 1;
         else if (!strcmp(a, "--conf") || !strcmp(a, "--iou")) {
             float x = strtof(v, &e);
             if (e == v || *e || !(x >= 0 && x <= 1))
@@ -155,7 +149,7 @@ int cmd_detect(int argc, char **argv) {
     }
     oct_session_options so;
     cli_session_options(&c, &so);
-    if (oct_eval_open_candidate(m, plan, simulate, &so, &s, &err)) goto fail;
+    if (oct_eval_open_candidate(m, c.plan_path, c.simulate, &so, &s, &err)) goto fail;
     if (oct_session_num_inputs(s) != 1) {
         cli_fail("detect needs a model with one image input; this one has %d",
                  oct_session_num_inputs(s));

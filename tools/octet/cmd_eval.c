@@ -308,15 +308,10 @@ static int parse_args(int argc, char **argv, cli_common *c, eval_args *a) {
         } else if (!strcmp(o, "--names")) {
             VALUE();
             a->names = v;
-        } else if (!strcmp(o, "--plan")) {
-            VALUE();
-            a->plan = v;
         } else if (!strcmp(o, "--dump-detections")) {
             VALUE();
             a->dump = v;
-        } else if (!strcmp(o, "--simulate"))
-            a->simulate = 1;
-        else if (!strcmp(o, "--quiet") || !strcmp(o, "-q"))
+        } else if (!strcmp(o, "--quiet") || !strcmp(o, "-q"))
             a->quiet = 1;
         else if (!strcmp(o, "--conf")) {
             VALUE();
@@ -362,6 +357,8 @@ int cmd_eval(int argc, char **argv) {
     a.ref_conf = 0.25f;
     a.max_det = 300;
     if (parse_args(argc, argv, &c, &a)) return 2;
+    a.plan = c.plan_path; /* --plan and --simulate are common options */
+    a.simulate = c.simulate;
     if (!c.model_path || !a.images) return cli_fail("%s", usage_text), 2;
     if (!(a.conf >= 0 && a.conf <= 1) || !(a.iou >= 0 && a.iou <= 1) ||
         !(a.ref_conf >= 0 && a.ref_conf <= 1))
@@ -409,6 +406,7 @@ int cmd_eval(int argc, char **argv) {
      * model, which in fidelity mode is also the reference (run once). */
     if (oct_eval_open_candidate(m, a.plan, a.simulate, &so, &cand, &err)) goto done;
     if (a.fidelity && a.plan && oct_session_create(m, &so, &ref, &err)) goto done;
+    ps.t0 = now_s(); /* sessions are ready: time the images only */
     oct_status st = a.fidelity ? oct_eval_fidelity(ref ? ref : cand, cand, &o, &r, &err)
                                : oct_eval_run(cand, &o, &r, &err);
     if (st) goto done;

@@ -1,0 +1,25 @@
+/* The session an evaluation scores: the FP32 model, or the model under a
+ * quantization plan. Until INT8 kernels exist every plan runs simulated
+ * (fake quantization in FP32), with or without `simulate`. */
+#include <stddef.h>
+
+#include "core/error.h"
+#include "octet/eval.h"
+#include "octet/quant.h"
+
+oct_status oct_eval_open_candidate(const oct_model *m, const char *plan_path, int simulate,
+                                   const oct_session_options *opt, oct_session **out,
+                                   oct_error *err) {
+    (void)simulate;
+    if (!m || !out)
+        return oct_fail(err, OCT_E_INVALID_ARG, "oct_eval_open_candidate: NULL argument");
+    *out = NULL;
+    if (!plan_path) return oct_session_create(m, opt, out, err);
+    oct_plan *p = NULL;
+    oct_status st = oct_plan_load(plan_path, &p, err);
+    /* The session keeps what it needs from the plan. */
+    if (!st) st = oct_session_create_simulated(m, opt, p, out, err);
+    oct_plan_free(p);
+    if (st) oct_error_prefix(err, "plan '%s': ", plan_path);
+    return st;
+}
