@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Every fast-path kernel against the reference kernels on random data.
+
+Builds small ONNX graphs (onnx.helper) around each node kind the oneDNN and
+CPU backends take: Conv (1, 3, 13, 127 channels; spatial 1, 7, 33; stride 2;
+dilation; groups and depthwise; padding and auto_pad) with every fused tail
+(bias, Relu, Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid, Tanh, SiLU,
+residual Add), pooling, MatMul, Gemm, element-wise ops, Concat/Split,
+nearest Resize and Softmax. Each graph runs through `octet run` on the fast
+path and with OCTET_REFERENCE=1 on the same random input (never zeros);
+outputs must agree to relative L2 1e-5, and the verbose log must show that
+the node really ran on the expected fast implementation (so a fallback to
+the reference cannot pass vacuously). Prints "N passed, N failed".
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+try:
+    import numpy as np
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+except ImportError as e:
+    print("SKIPPED: numpy/onnx missing (%s); run scripts/setup.sh" % e)
+    print("0 passed, 0 failed, 1 skipped")
+    sys.exit(77)
+
+rng = np.random.default_rng(7)
+
+
+def model(nodes, inputs, outputs, inits, opset=17):
+    g = helper.make_graph(nodes, "g", inputs, outputs, initializer=inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+    m.ir_version = 8
+    return m
+
+
+def vi(name, shape):
+    return helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+
+
+def init(name, arr):
+    return numpy_helper.from_array(arr.astype(np.float32), name)
+
+
+def conv_case(c_in, c_out, hw, k, stride=1, dil=1, group=1, pad=None, auto_pad=None, bias=True, tail=None):
+    w = rng.standard_normal((c_out, c_in // group, k, k)).astype(np.float32) / np.sqrt(c_in * k * k / group)
+    inits = [init("W", w)]
+    ins = ["X", "W"]
+    if bias:
+        inits.append(init("B", rng.standard_normal(c_out)))
+        ins.append("B")
+    attrs = dict(kernel_shape=[k, k], strides=[stride, stride], dilations=[dil, dil], group=group)
+    if auto_pad:
+        attrs["auto_pad"] = auto_pad
+    elif pad is not None:
+        attrs["pads"] = [pad, pad, pad, pad]
+    nodes = [helper.make_node("Conv", ins, ["C"], name="conv", **attrs)]
+    last = "C"
+    extra_in = []
+    for t in tail or []:
+        out = last + "_" + t
+        if t == "silu":
+            nodes += [helper.make_node("Sigmoid", [last], [last + "_s"]), helper.make_node("Mul", [last, last + "_s"], [out])]
+        elif t == "clip":
+            inits += [init("lo", np.array(0.0)), init("hi", np.array(6.0))]
+            nodes.append(helper.make_node("Clip", [last, "lo", "hi"], [out]))
+        elif t == "leaky":
+            nodes.append(helper.make_node("LeakyRelu", [last], [out], alpha=0.1))
+        elif t == "hardsigmoid":
+            nodes.append(helper.make_node("HardSigmoid", [last], [out], alpha=0.2, beta=0.5))
+        elif t == "add":
+            extra_in.append("R")
+            nodes.append(helper.make_node("Add", [last, "R"], [out]))
+        else:
+            nodes.append(helper.make_node({"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "hardswish": "HardSwish"}[t], [last], [out]))
+        last = out
+    inputs = [vi("X", [1, c_in, hw, hw])]
+    m = model(nodes, inputs, [helper.make_tensor_value_info(last, TensorProto.FLOAT, None)], inits)
+    return m, extra_in
+
+
+def run(octet, path, xs, tmp, env_extra):
+    d = tempfile.mkdtemp(dir=tmp)
+    cmd = [octet, "run", path, "--outputs-dir", d, "-v"]
+    for x in xs:
+        cmd += ["--input", x]
+    env = dict(os.environ, **env_extra)
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if r.returncode:
+        raise RuntimeError(r.stderr.strip()[-300:])
+    outs = sorted(os.listdir(d))
+    return [np.load(os.path.join(d, o)) for o in outs], r.stderr
+
+
+def check(octet, tmp, name, m, extra_in, expect_impl, shapes_extra=None):
+    path = os.path.join(tmp, name.replace(" ", "_").replace("/", "_") + ".onnx")
+    if extra_in:
+        # the residual input: an extra graph input of the Conv's output shape,
+        # produced before the Conv runs (a graph input always is)
+        from onnx import shape_inference
+        inf = shape_inference.infer_shapes(m)
+        shp = None
+        for v in list(inf.graph.value_info) + list(inf.graph.output):
+            if v.name == "C":
+                shp = [d.dim_value for d in v.type.tensor_type.shape.dim]
+        m.graph.input.append(vi("R", shp))
+    onnx.save(m, path)
+    xs = []
+    for i, inp in enumerate(m.graph.input):
+        shp = [d.dim_value for d in inp.type.tensor_type.shape.dim]
+        x = rng.standard_normal(shp).astype(np.float32)
+        x[x == 0] = 0.5
+        p = os.path.join(tmp, "in%d.npy" % i)
+        np.save(p, x)
+        xs.append(p)
+    fast, log = run(octet, path, xs, tmp, {})
+    ref, _ = run(octet, path, xs, tmp, {"OCTET_REFERENCE": "1"})
+    if expect_impl and expect_impl not in log:
+        raise AssertionError("expected the fast implementation '%s'; log: %s" % (expect_impl, log.strip()[-200:]))
+    worst = 0.0
+    for a, b in zip(fast, ref):
+        rel = float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
+        worst = max(worst, rel)
+    if worst > 1e-5:
+        raise AssertionError("relative L2 %.3g > 1e-5" % worst)
+    return worst
+
+
+def cases():
+    out = []
+    for c in (1, 3, 13, 127):
+        for hw in (1, 7, 33):
+            out.append(("conv c%d hw%d k3" % (c, hw), conv_case(c, 16, hw, 3, pad=1), "dnnl:"))
+    out.append(("conv stride2", conv_case(13, 24, 33, 3, stride=2, pad=1), "dnnl:"))
+    out.append(("conv dilation2", conv_case(13, 8, 33, 3, dil=2, pad=2), "dnnl:"))
+    out.append(("conv groups", conv_case(12, 24, 33, 3, group=3, pad=1), "dnnl:"))
+    out.append(("conv depthwise", conv_case(127, 127, 33, 3, group=127, pad=1), "dnnl:"))
+    out.append(("conv 1x1 no bias", conv_case(127, 13, 7, 1, bias=False), "dnnl:"))
+    out.append(("conv SAME_UPPER s2", conv_case(3, 13, 33, 3, stride=2, auto_pad="SAME_UPPER"), "dnnl:"))
+    out.append(("conv SAME_LOWER s2", conv_case(3, 13, 33, 4, stride=2, auto_pad="SAME_LOWER"), "dnnl:"))
+    out.append(("conv 5x5 pad0", conv_case(13, 13, 33, 5, pad=0), "dnnl:"))
+    for t in ("relu", "clip", "leaky", "hardsigmoid", "hardswish", "sigmoid", "tanh", "silu"):
+        out.append(("conv+%s" % t, conv_case(13, 16, 33, 3, pad=1, tail=[t]), "+"))
+    out.append(("conv+silu+add", conv_case(16, 16, 33, 3, pad=1, tail=["silu", "add"]), "+Add"))
+    out.append(("conv+add+relu", conv_case(16, 16, 7, 3, pad=1, tail=["add", "relu"]), "+Add"))
+    # pooling
+    for op, attrs in (("MaxPool", dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])),
+                      ("MaxPool", dict(kernel_shape=[5, 5], strides=[1, 1], pads=[2, 2, 2, 2])),
+                      ("AveragePool", dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])),
+                      ("AveragePool", dict(kernel_shape=[2, 2], strides=[2, 2], count_include_pad=1)),
+                      ("GlobalAveragePool", {}), ("GlobalMaxPool", {})):
+        for c in (3, 13):
+            m = model([helper.make_node(op, ["X"], ["Y"], **attrs)], [vi("X", [1, c, 33, 33])],
+                      [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], [])
+            out.append(("%s c%d %s" % (op, c, attrs.get("kernel_shape", "")), (m, []), "dnnl:"))
+    # matrix products
+    for (mm, k, n) in ((1, 127, 13), (7, 33, 1), (33, 13, 127)):
+        w = init("B", rng.standard_normal((k, n)))
+        m = model([helper.make_node("MatMul", ["A", "B"], ["Y"])], [vi("A", [mm, k])],
+                  [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], [w])
+        out.append(("MatMul %dx%dx%d" % (mm, k, n), (m, []), "dnnl:"))
+        w = init("B", rng.standard_normal((n, k)))
+        c = init("C", rng.standard_normal(n))
+        m = model([helper.make_node("Gemm", ["A", "B", "C"], ["Y"], transB=1)], [vi("A", [mm, k])],
+                  [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], [w, c])
+        out.append(("Gemm %dx%dx%d" % (mm, k, n), (m, []), "dnnl:"))
+    m = model([helper.make_node("MatMul", ["A", "B"], ["Y"])], [vi("A", [2, 3, 7, 13]), vi("B", [2, 3, 13, 5])],
+              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], [])
+    out.append(("MatMul batched activations", (m, []), "dnnl:"))
+    # CPU kernels behind a conv (so their inputs are channels-last)
+    def after_conv(op_nodes, c=16, hw=33, extra_inits=None, expect="cpu:eltwise"):
+        w = init("W", rng.standard_normal((c, 3, 3, 3)) / 5)
+        nodes = [helper.make_node("Conv", ["X", "W"], ["C"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])] + op_nodes
+        m = model(nodes, [vi("X", [1, 3, hw, hw])], [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)],
+                  [w] + (extra_inits or []))
+        return (m, []), expect
+    for op in ("Erf", "Exp", "Abs", "Neg"):  # (Sigmoid would fuse into the Conv)
+        out.append(("%s after conv" % op, *after_conv([helper.make_node(op, ["C"], ["Y"])])))
+    out.append(("Mul per-channel const", *after_conv([helper.make_node("Mul", ["C", "S"], ["Y"])], extra_inits=[
+        init("S", rng.standard_normal((1, 16, 1, 1)))])))
+    out.append(("Add scalar const", *after_conv([helper.make_node("Add", ["C", "S"], ["Y"])], extra_inits=[
+        init("S", np.array(0.25))])))
+    out.append(("Split+Concat nhwc", *after_conv([
+        helper.make_node("Split", ["C", "sp"], ["a", "b"], axis=1),
+        helper.make_node("Sigmoid", ["b"], ["bs"]),
+        helper.make_node("Concat", ["bs", "a", "C"], ["Y"], axis=1)], extra_inits=[
+        numpy_helper.from_array(np.array([5, 11], dtype=np.int64), "sp")], expect="cpu:concat")))
+    out.append(("Resize nearest 2x", *after_conv([
+        helper.make_node("Resize", ["C", "", "sc"], ["Y"], mode="nearest", coordinate_transformation_mode="asymmetric",
+                         nearest_mode="floor")], extra_inits=[init("sc", np.array([1, 1, 2, 2]))], expect="cpu:resize")))
+    out.append(("Resize nearest half_pixel 3x", *after_conv([
+        helper.make_node("Resize", ["C", "", "sc"], ["Y"], mode="nearest")], hw=7,
+        extra_inits=[init("sc", np.array([1, 1, 3, 3]))], expect="cpu:resize")))
+    for axis in (1, -1):
+        m = model([helper.make_node("Softmax", ["X"], ["Y"], axis=axis)], [vi("X", [2, 13, 7, 33])],
+                  [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], [])
+        out.append(("Softmax axis %d" % axis, (m, []), "cpu:softmax"))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--octet", required=True)
+    a = ap.parse_args()
+    passed = failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, (m, extra), impl in cases():
+            try:
+                worst = check(a.octet, tmp, name, m, extra, impl)
+                print("PASS %-34s relative L2 %.2e" % (name, worst))
+                passed += 1
+            except (RuntimeError, AssertionError) as e:
+                print("FAIL %-34s %s" % (name, e))
+                failed += 1
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
