@@ -224,6 +224,17 @@ oct_status cli_read_input(const cli_common *c, const oct_model *m, int index, co
     return oct_image_load(path, &p, out, info, err);
 }
 
+void cli_shape_from_data(cli_common *c, const char *name, const oct_tensor_view *t) {
+    for (int k = 0; k < c->n_shapes; k++)
+        if (!strcmp(c->shapes[k].name, name)) return;
+    if (c->n_shapes >= CLI_MAX_SHAPES) return;
+    oct_input_shape *sh = &c->shapes[c->n_shapes];
+    snprintf(c->shape_names[c->n_shapes], sizeof c->shape_names[0], "%s", name);
+    sh->name = c->shape_names[c->n_shapes++];
+    sh->ndim = t->ndim;
+    memcpy(sh->dims, t->dims, sizeof sh->dims);
+}
+
 void cli_session_options(const cli_common *c, oct_session_options *o) {
     oct_session_options_init(o);
     o->threads = c->threads;

@@ -37,6 +37,9 @@ oct_status cli_load_model(const cli_common *c, oct_model **m, oct_error *err);
 oct_status cli_read_input(const cli_common *c, const oct_model *m, int index, const char *path,
                           oct_tensor_view *out, oct_image_info *info, oct_error *err);
 void cli_session_options(const cli_common *c, oct_session_options *o);
+/* Fixes input `name`'s shape from data the user gave (an image or a .npy)
+ * unless a --shape already names it. */
+void cli_shape_from_data(cli_common *c, const char *name, const oct_tensor_view *t);
 /* A session for the model: FP32, or the --plan (simulated; real INT8
  * kernels come with the INT8 backend). The plan is loaded and checked. */
 oct_status cli_session_create(const cli_common *c, const oct_model *m, const oct_session_options *o,

@@ -90,15 +90,7 @@ int cmd_bench(int argc, char **argv) {
             cli_error(&err);
             goto done;
         }
-        int given = 0;
-        for (int k = 0; k < c.n_shapes; k++) given |= !strcmp(c.shapes[k].name, name);
-        if (!given && c.n_shapes < CLI_MAX_SHAPES) {
-            snprintf(c.shape_names[c.n_shapes], sizeof c.shape_names[0], "%s", name);
-            c.shapes[c.n_shapes].name = c.shape_names[c.n_shapes];
-            c.shapes[c.n_shapes].ndim = in[i].ndim;
-            memcpy(c.shapes[c.n_shapes].dims, in[i].dims, sizeof in[i].dims);
-            c.n_shapes++;
-        }
+        cli_shape_from_data(&c, name, &in[i]);
     }
     oct_session_options o;
     cli_session_options(&c, &o);

@@ -96,18 +96,13 @@ int cmd_calibrate(int argc, char **argv) {
     if (oct_model_num_inputs(m) == 1) {
         const char *name;
         oct_model_input_info(m, 0, &name, NULL, NULL, NULL, NULL);
-        int given = 0;
-        for (int k = 0; k < c.n_shapes; k++) given |= !strcmp(c.shapes[k].name, name);
-        for (int i = 0; i < d.n && !given; i++) {
+        int n0 = c.n_shapes;
+        for (int i = 0; i < d.n && c.n_shapes == n0; i++) {
             oct_tensor_view t;
             if (cli_read_input(&c, m, 0, d.paths[i], &t, NULL, &err)) continue;
-            snprintf(c.shape_names[c.n_shapes], sizeof c.shape_names[0], "%s", name);
-            c.shapes[c.n_shapes].name = c.shape_names[c.n_shapes];
-            c.shapes[c.n_shapes].ndim = t.ndim;
-            memcpy(c.shapes[c.n_shapes].dims, t.dims, sizeof t.dims);
-            c.n_shapes++;
-            given = 1;
+            cli_shape_from_data(&c, name, &t);
             oct_free(t.data);
+            if (c.n_shapes == n0) break; /* a --shape names it already */
         }
     }
     char pre[256];

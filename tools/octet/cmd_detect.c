@@ -137,16 +137,7 @@ int cmd_detect(int argc, char **argv) {
         goto fail;
     oct_model_input_info(m, 0, &in_name, NULL, NULL, NULL, NULL);
     /* The image fixes any dynamic dimension not given by --shape. */
-    int given = 0;
-    for (int k = 0; k < c.n_shapes; k++)
-        given |= !strcmp(c.shapes[k].name, in_name);
-    if (!given && c.n_shapes < CLI_MAX_SHAPES) {
-        oct_input_shape *sh = &c.shapes[c.n_shapes];
-        snprintf(c.shape_names[c.n_shapes], sizeof c.shape_names[0], "%s", in_name);
-        sh->name = c.shape_names[c.n_shapes++];
-        sh->ndim = in.ndim;
-        memcpy(sh->dims, in.dims, sizeof sh->dims);
-    }
+    cli_shape_from_data(&c, in_name, &in);
     oct_session_options so;
     cli_session_options(&c, &so);
     if (oct_eval_open_candidate(m, c.plan_path, c.simulate, &so, &s, &err)) goto fail;

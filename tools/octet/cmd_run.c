@@ -130,15 +130,7 @@ int cmd_run(int argc, char **argv) {
             goto done;
         }
         /* The data fixes any dynamic dimension not given by --shape. */
-        int given = 0;
-        for (int k = 0; k < c.n_shapes; k++) given |= !strcmp(c.shapes[k].name, names[i]);
-        if (!given && c.n_shapes < CLI_MAX_SHAPES) {
-            oct_input_shape *sh = &c.shapes[c.n_shapes++];
-            snprintf(c.shape_names[c.n_shapes - 1], sizeof c.shape_names[0], "%s", names[i]);
-            sh->name = c.shape_names[c.n_shapes - 1];
-            sh->ndim = in[i].ndim;
-            memcpy(sh->dims, in[i].dims, sizeof sh->dims);
-        }
+        cli_shape_from_data(&c, names[i], &in[i]);
     }
     oct_session_options o;
     cli_session_options(&c, &o);
