@@ -146,6 +146,19 @@ def cases():
         out.append(("conv+%s" % t, conv_case(13, 16, 33, 3, pad=1, tail=[t]), "+"))
     out.append(("conv+silu+add", conv_case(16, 16, 33, 3, pad=1, tail=["silu", "add"]), "+Add"))
     out.append(("conv+add+relu", conv_case(16, 16, 7, 3, pad=1, tail=["add", "relu"]), "+Add"))
+    # transposed convolutions (weights [C_in, C_out/group, k, k])
+    for (cin, cout, g, k, st, pads, opad, hw) in ((16, 8, 1, 2, 2, [0, 0, 0, 0], None, 33),
+                                                 (13, 3, 1, 3, 2, [1, 1, 1, 1], [1, 1], 7),
+                                                 (12, 6, 3, 4, 2, [1, 1, 1, 1], None, 7),
+                                                 (3, 127, 1, 3, 1, [0, 0, 0, 0], None, 1)):
+        w = init("W", rng.standard_normal((cin, cout // g, k, k)) / np.sqrt(cin * k * k))
+        b = init("B", rng.standard_normal(cout))
+        attrs = dict(kernel_shape=[k, k], strides=[st, st], pads=pads, group=g)
+        if opad:
+            attrs["output_padding"] = opad
+        m = model([helper.make_node("ConvTranspose", ["X", "W", "B"], ["Y"], **attrs)], [vi("X", [1, cin, hw, hw])],
+                  [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], [w, b])
+        out.append(("ConvTranspose c%d->%d g%d k%d s%d" % (cin, cout, g, k, st), (m, []), "dnnl:"))
     # pooling
     for op, attrs in (("MaxPool", dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])),
                       ("MaxPool", dict(kernel_shape=[5, 5], strides=[1, 1], pads=[2, 2, 2, 2])),

@@ -1,5 +1,5 @@
 /* Structural passes: dead-node removal, Identity bypass, BatchNormalization
- * folded into Conv. */
+ * folded into Conv and ConvTranspose. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,13 +96,18 @@ int oct_pass_fold_batchnorm(oct_graph *g, oct_error *err) {
         if (x < 0 || g->values[x].producer < 0 || g->values[x].is_output) continue;
         int ci = g->values[x].producer, consumer = -1;
         oct_node *conv = &g->nodes[ci];
-        if (conv->dead || conv->domain[0] || strcmp(conv->op_type, "Conv") || conv->n_in < 2) continue;
+        /* ConvTranspose (group 1) keeps its output channels on weight axis 1 */
+        int transposed = !strcmp(conv->op_type, "ConvTranspose");
+        if (conv->dead || conv->domain[0] || (strcmp(conv->op_type, "Conv") && !transposed) || conv->n_in < 2)
+            continue;
+        if (transposed && oct_attr_int(conv, "group", 1) != 1) continue;
         if (!single_consumer(g, x, &consumer) || consumer != i) continue;
         int w = conv->in[1], b = conv->n_in > 2 ? conv->in[2] : -1;
         if (w < 0 || !g->values[w].is_const || g->values[w].t.dtype != OCT_FLOAT) continue;
         const oct_tensor *wt = &g->values[w].t;
         if (wt->ndim < 3) continue;
-        int64_t oc = wt->dims[0], per = oct_numel(wt) / (oc ? oc : 1);
+        int64_t outer = transposed ? wt->dims[0] : 1, oc = transposed ? wt->dims[1] : wt->dims[0];
+        int64_t per = oct_numel(wt) / ((oc ? oc : 1) * (outer ? outer : 1));
         if (b >= 0 && !const_float(g, b, oc)) continue;
         if (!const_float(g, bn->in[1], oc) || !const_float(g, bn->in[2], oc) ||
             !const_float(g, bn->in[3], oc) || !const_float(g, bn->in[4], oc))
@@ -129,7 +134,8 @@ int oct_pass_fold_batchnorm(oct_graph *g, oct_error *err) {
             /* Same arithmetic order as ONNX Runtime's fusion keeps results
              * within float rounding of the unfused graph. */
             float s = gam[o] / sqrtf(var[o] + eps);
-            for (int64_t k = 0; k < per; k++) dw[o * per + k] = src[o * per + k] * s;
+            for (int64_t u = 0; u < outer; u++)
+                for (int64_t k = 0; k < per; k++) dw[(u * oc + o) * per + k] = src[(u * oc + o) * per + k] * s;
             db[o] = ((bias ? bias[o] : 0.0f) - mean[o]) * s + bet[o];
         }
         conv = &g->nodes[ci];
@@ -150,8 +156,8 @@ int oct_pass_fold_batchnorm(oct_graph *g, oct_error *err) {
     return folded;
 }
 
-/* Conv followed by Add of a per-channel constant ([1,C,1,1] or [C,1,1], as
- * exporters write a bias they split off) becomes the Conv's bias. */
+/* Conv or ConvTranspose followed by Add of a per-channel constant ([1,C,1,1]
+ * or [C,1,1], as exporters write a bias they split off) becomes the bias. */
 int oct_pass_fold_conv_add(oct_graph *g) {
     int folded = 0;
     for (int i = 0; i < g->n_nodes; i++) {
@@ -162,13 +168,15 @@ int oct_pass_fold_conv_add(oct_graph *g) {
             if (x < 0 || c < 0 || g->values[x].producer < 0 || g->values[x].is_output) continue;
             int ci = g->values[x].producer, consumer = -1;
             oct_node *conv = &g->nodes[ci];
-            if (conv->dead || conv->domain[0] || strcmp(conv->op_type, "Conv") || conv->n_in < 2) continue;
+            int transposed = !strcmp(conv->op_type, "ConvTranspose");
+            if (conv->dead || conv->domain[0] || (strcmp(conv->op_type, "Conv") && !transposed) || conv->n_in < 2)
+                continue;
             if (!single_consumer(g, x, &consumer) || consumer != i) continue;
             int w = conv->in[1], b = conv->n_in > 2 ? conv->in[2] : -1;
             if (w < 0 || !g->values[w].is_const || g->values[w].t.dtype != OCT_FLOAT) continue;
             const oct_tensor *wt = &g->values[w].t, *ct = &g->values[c].t;
             if (wt->ndim < 3 || !g->values[c].is_const || ct->dtype != OCT_FLOAT) continue;
-            int64_t oc = wt->dims[0];
+            int64_t oc = transposed ? wt->dims[1] * oct_attr_int(conv, "group", 1) : wt->dims[0];
             /* per-channel: rank <= output rank, the channel axis is the only
              * non-1 axis and it sits at position 1 of the output */
             int r = wt->ndim, ok = ct->ndim >= r - 1 && ct->ndim <= r && oct_numel(ct) == oc;
@@ -210,6 +218,8 @@ oct_status oct_graph_optimize(oct_graph *g, int fold, oct_error *err) {
     OCT_TRY(oct_pass_infer(g, fold, 0, err));
     if (fold) {
         oct_pass_identity(g);
+        /* bias Adds first, so a BatchNormalization after Conv+Add folds too */
+        oct_pass_fold_conv_add(g);
         oct_pass_fold_batchnorm(g, err);
         oct_pass_fold_conv_add(g);
         oct_pass_dead_nodes(g);

@@ -123,7 +123,7 @@ static oct_status dnnl_create(oct_exec *x, int node, oct_kernel **k, oct_error *
     const oct_node *n = &x->g->nodes[node];
     if (!x->dnnl || n->dynamic || n->domain[0]) return OCT_OK;
     oct_status st = OCT_OK;
-    if (!strcmp(n->op_type, "Conv")) st = oct_dnnl_conv_create(x, node, k, err);
+    if (!strcmp(n->op_type, "Conv") || !strcmp(n->op_type, "ConvTranspose")) st = oct_dnnl_conv_create(x, node, k, err);
     else if (!strcmp(n->op_type, "MaxPool") || !strcmp(n->op_type, "AveragePool") ||
              !strcmp(n->op_type, "GlobalAveragePool") || !strcmp(n->op_type, "GlobalMaxPool"))
         st = oct_dnnl_pool_create(x, node, k, err);

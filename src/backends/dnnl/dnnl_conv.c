@@ -1,4 +1,5 @@
-/* Conv on oneDNN, channels-last activations, weights pre-packed once, with
+/* Conv and ConvTranspose on oneDNN, channels-last activations, weights
+ * pre-packed once, with
  * the element-wise tail fused as post-ops: bias, then any chain of
  * Relu / LeakyRelu / Clip / HardSigmoid / HardSwish / Sigmoid / Tanh / SiLU
  * (Mul(x, Sigmoid(x)) as exporters write it) and a residual Add. */
@@ -109,16 +110,20 @@ oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **out, oct_err
     if (B && (!B->is_const || B->t.dtype != OCT_FLOAT)) return OCT_OK;
     if (!Y->shape_known || Y->t.ndim != 4) return OCT_OK;
     int64_t group = oct_attr_int(n, "group", 1);
+    int deconv = !strcmp(n->op_type, "ConvTranspose");
     int64_t N = X->t.dims[0], C = X->t.dims[1], H = X->t.dims[2], Wd = X->t.dims[3];
-    int64_t OC = W->t.dims[0], KH = W->t.dims[2], KW = W->t.dims[3];
+    /* Conv weights are [OC, C/g, kh, kw]; ConvTranspose's are [C, OC/g, kh, kw]. */
+    int64_t OC = deconv ? W->t.dims[1] * group : W->t.dims[0], KH = W->t.dims[2], KW = W->t.dims[3];
     int64_t OH = Y->t.dims[2], OW = Y->t.dims[3];
-    if (group < 1 || C % group || OC % group || W->t.dims[1] * group != C) return OCT_OK;
+    if (group < 1 || C % group || OC % group || Y->t.dims[1] != OC) return OCT_OK;
+    if (deconv ? W->t.dims[0] != C : W->t.dims[1] * group != C) return OCT_OK;
     const int64_t *v;
     int64_t strides[2] = {1, 1}, dil[2] = {1, 1}, pl[2] = {0, 0}, pr[2] = {0, 0};
     if (oct_attr_ints(n, "strides", &v) == 2) memcpy(strides, v, sizeof strides);
     if (oct_attr_ints(n, "dilations", &v) == 2) memcpy(dil, v, sizeof dil);
     const char *ap = oct_attr_str(n, "auto_pad", "NOTSET");
     int64_t in_sz[2] = {H, Wd}, out_sz[2] = {OH, OW}, k_sz[2] = {KH, KW};
+    if (deconv && (strcmp(ap, "NOTSET") || oct_attr_find(n, "output_shape"))) return OCT_OK;
     if (!strcmp(ap, "NOTSET")) {
         if (oct_attr_ints(n, "pads", &v) == 4) {
             pl[0] = v[0];
@@ -135,9 +140,12 @@ oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **out, oct_err
         }
     }
     /* oneDNN derives the output size from the right padding: make it match
-     * the inferred shape exactly. */
+     * the inferred shape exactly (for ConvTranspose this absorbs
+     * output_padding). */
     for (int i = 0; i < 2; i++) {
-        pr[i] = (out_sz[i] - 1) * strides[i] + (k_sz[i] - 1) * dil[i] + 1 - in_sz[i] - pl[i];
+        int64_t span = (k_sz[i] - 1) * dil[i] + 1;
+        pr[i] = deconv ? (in_sz[i] - 1) * strides[i] + span - pl[i] - out_sz[i]
+                       : (out_sz[i] - 1) * strides[i] + span - in_sz[i] - pl[i];
         if (pr[i] < 0 || pl[i] < 0 || strides[i] < 1 || dil[i] < 1) return OCT_OK;
     }
 
@@ -204,18 +212,23 @@ oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **out, oct_err
     dnnl_memory_desc_init_by_tag(&dst_md, 4, dd, dnnl_f32, dnnl_nhwc);
     if (group > 1) {
         dnnl_memory_desc_init_by_tag(&w_md, 5, wd5, dnnl_f32, dnnl_format_tag_any);
-        dnnl_memory_desc_init_by_tag(&w_plain, 5, wd5, dnnl_f32, dnnl_goihw);
+        dnnl_memory_desc_init_by_tag(&w_plain, 5, wd5, dnnl_f32, deconv ? dnnl_giohw : dnnl_goihw);
     } else {
         dnnl_memory_desc_init_by_tag(&w_md, 4, wd4, dnnl_f32, dnnl_format_tag_any);
-        dnnl_memory_desc_init_by_tag(&w_plain, 4, wd4, dnnl_f32, dnnl_oihw);
+        dnnl_memory_desc_init_by_tag(&w_plain, 4, wd4, dnnl_f32, deconv ? dnnl_iohw : dnnl_oihw);
     }
     dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_x);
     dnnl_dims_t ds = {strides[0], strides[1]}, dl = {dil[0] - 1, dil[1] - 1}, pdl = {pl[0], pl[1]},
                 pdr = {pr[0], pr[1]};
     dnnl_convolution_desc_t cd;
-    if (dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &src_md,
-                                                   &w_md, B ? &b_md : NULL, &dst_md, ds, dl, pdl, pdr) != dnnl_success)
-        return OCT_OK;
+    dnnl_status_t init_st =
+        deconv ? dnnl_dilated_deconvolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_deconvolution_direct,
+                                                              &src_md, &w_md, B ? &b_md : NULL, &dst_md, ds, dl,
+                                                              pdl, pdr)
+               : dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct,
+                                                            &src_md, &w_md, B ? &b_md : NULL, &dst_md, ds, dl,
+                                                            pdl, pdr);
+    if (init_st != dnnl_success) return OCT_OK;
     dnnl_primitive_attr_t attr = NULL;
     dnnl_post_ops_t po = NULL;
     dnnl_primitive_desc_t pd = NULL;
