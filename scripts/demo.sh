@@ -16,6 +16,7 @@ if [ ! -f "$MODEL" ] || [ ! -f "$IMAGE" ]; then
   echo "demo: or run: scripts/demo.sh path/to/model.onnx path/to/image.jpg"
   exit 1
 fi
+mkdir -p out
 set -x
 ./build/octet info "$MODEL"
 ./build/octet run "$MODEL" --input "$IMAGE" --preset yolo -o out/output0.npy
