@@ -144,7 +144,7 @@ void oct_rep_svg_sqnr(oct_rep_buf *b, const cJSON *tensors) {
                            SX(pts[i].x), SY(pts[i].y), r, color);
         else /* infinite: a triangle on the edge */
             oct_rep_printf(b,
-                           "<path d=\"M%.1f %.1fl%.1f %.1fh%.1fz\" fill=\"%s\" class=\"inf\">",
+                           "<path d=\"M%.1f %.1fl%.1f %.1fh%.1fz\" fill=\"%s\" class=\"infinite\">",
                            SX(pts[i].x), SY(pts[i].y) + (pts[i].k == OCT_REP_POSINF ? 1 : -1),
                            -r, pts[i].k == OCT_REP_POSINF ? 2 * r : -2 * r, 2 * r, color);
         oct_rep_puts(b, "<title>");
@@ -163,7 +163,7 @@ void oct_rep_svg_sqnr(oct_rep_buf *b, const cJSON *tensors) {
 #undef SX
 #undef SY
     if (missing)
-        oct_rep_printf(b, "<p class=\"note\">%d tensor%s without an SQNR (null) not plotted.</p>\n",
+        oct_rep_printf(b, "<p class=\"note\">%d tensor%s without an SQNR not plotted.</p>\n",
                        missing, missing == 1 ? "" : "s");
     free(pts);
 }
