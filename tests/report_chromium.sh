@@ -76,6 +76,18 @@ if "$driver" --render "$fixture" "$work/fixture.html"; then
     grep -q 'weird&lt;name&gt;&amp;"q"/Mul_output_0' "$dom"
   check "fixture: a name became an element" bash -c "! grep -q '<name' '$dom'"
   check "fixture: diagnosis cards" test "$(count 'class="card ' "$dom")" = 3
+
+  # sorting: click the SQNR header of the tensor table twice and record the
+  # first and last rows each time (null SQNRs stay last both ways)
+  sed 's#</body>#<script>(function(){var t=document.querySelector("table.tensors");\
+var th=t.tHead.rows[0].cells[4],r=[];function ends(){var b=t.tBodies[0].rows;\
+r.push(b[0].cells[1].textContent+"|"+b[b.length-1].cells[1].textContent);}\
+th.click();ends();th.click();ends();document.body.setAttribute("data-sorted",r.join(";"));\
+})();</script></body>#' "$work/fixture.html" >"$work/sorted.html"
+  check "sorting: chromium ran" load sorted
+  check "sorting: console messages" bash -c "! grep -q -E 'CONSOLE|Uncaught' '$work/sorted.log'"
+  check "sorting: ascending then descending SQNR: $(grep -o 'data-sorted="[^"]*"' "$work/sorted.dom")" \
+    grep -q 'data-sorted="output0|weird&lt;name&gt;&amp;&quot;q&quot;/Mul_output_0;images|weird&lt;name&gt;&amp;&quot;q&quot;/Mul_output_0"' "$work/sorted.dom"
 else
   check "fixture rendered" false
 fi

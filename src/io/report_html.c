@@ -33,8 +33,9 @@ static const char css[] =
     "th,td{border-bottom:1px solid #e6e9ef;padding:4px 9px;text-align:left;vertical-align:top}\n"
     "th{background:#f0f2f6;font-weight:600;white-space:nowrap}\n"
     "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
-    "td.name{word-break:break-all;max-width:420px;font-family:ui-monospace,'DejaVu Sans Mono',"
+    "td.name{word-break:break-all;min-width:220px;max-width:420px;font-family:ui-monospace,'DejaVu Sans Mono',"
     "Menlo,monospace;font-size:12px}\n"
+    "table.tensors th{white-space:normal}\n"
     "table.kv th{text-align:left;background:none;color:#5a6374;font-weight:500}\n"
     "table.sortable th{cursor:pointer}\n"
     "table.sortable th[data-dir=asc]::after{content:' \\25B2'}\n"
@@ -77,6 +78,7 @@ static const char css[] =
     "svg .limit{stroke:#b3261e;stroke-dasharray:6 4;stroke-width:1.3}\n"
     "svg .limit-label{fill:#b3261e}\n"
     "svg .trace{fill:none;stroke:#c3c9d4;stroke-width:1}\n"
+    "svg .band{fill:#f3f5f8;stroke:none}\n"
     "svg .bar{fill:#8fb3d9}\n"
     "svg .rbar{fill:#5b8fc7}\n"
     "svg .name{fill:#1d2330;font-family:ui-monospace,'DejaVu Sans Mono',Menlo,monospace;"
@@ -434,7 +436,7 @@ static void section_sqnr(oct_rep_buf *b, const cJSON *doc) {
     section_open(b, "sqnr", "SQNR along the graph");
     const cJSON *ts = oct_rep_get(doc, "tensors");
     P(b, "<p class=\"note\">Each point is a tensor: the quantized run against FP32, error "
-         "accumulated upstream included. Points on the top edge have no error at all (&infin;); "
+         "accumulated upstream included. Points in the band at the top (&infin;) have no error at all; "
          "the dashed line marks 20 dB.</p>\n");
     PF(b,
        "<div class=\"legend\"><span><i class=\"dot\" style=\"background:%s\"></i>int8 tensor</span>"
@@ -513,6 +515,12 @@ static void section_sensitivity(oct_rep_buf *b, const cJSON *doc) {
 }
 
 /* ---- histograms -------------------------------------------------------- */
+/* A value in dB with its unit, or a dash. */
+static void db_value(oct_rep_buf *b, const cJSON *item) {
+    oct_rep_item(b, item, OCT_FMT_DB);
+    if (oct_rep_num(item, NULL) == OCT_REP_FINITE) P(b, " dB");
+}
+
 static const cJSON *find_tensor(const cJSON *doc, const char *name) {
     const cJSON *t;
     if (!name) return NULL;
@@ -543,10 +551,10 @@ static void section_histograms(oct_rep_buf *b, const cJSON *doc) {
         const cJSON *t = find_tensor(doc, name);
         if (t) {
             P(b, "<p class=\"note\">SQNR ");
-            oct_rep_item(b, oct_rep_get(t, "sqnr_db"), OCT_FMT_DB);
-            P(b, " dB, own SQNR ");
-            oct_rep_item(b, oct_rep_get(t, "own_sqnr_db"), OCT_FMT_DB);
-            P(b, " dB, zeroed ");
+            db_value(b, oct_rep_get(t, "sqnr_db"));
+            P(b, ", own SQNR ");
+            db_value(b, oct_rep_get(t, "own_sqnr_db"));
+            P(b, ", zeroed ");
             oct_rep_item(b, oct_rep_get(t, "zeroed_rate"), OCT_FMT_PCT);
             P(b, ", saturated ");
             oct_rep_item(b, oct_rep_get(t, "saturation_rate"), OCT_FMT_PCT);

@@ -84,10 +84,14 @@ void oct_rep_svg_sqnr(oct_rep_buf *b, const cJSON *tensors) {
     double xmin = pts[0].x, xmax = pts[np - 1].x;
     if (xmax <= xmin) xmin -= 1, xmax += 1;
 
-    const int W = 1100, H = 380, L = 58, R = 18, T = 20, B = 46;
-    const double pw = W - L - R, ph = H - T - B;
+    /* +inf gets a band of its own above the finite range */
+    int has_inf = 0;
+    for (int i = 0; i < np; i++)
+        if (pts[i].k == OCT_REP_POSINF) has_inf = 1;
+    const int W = 1100, H = 380, L = 58, R = 18, T = 20, B = 46, BAND = has_inf ? 24 : 0;
+    const double pw = W - L - R, ph = H - T - B - BAND;
 #define SX(v) (L + ((v) - xmin) / (xmax - xmin) * pw)
-#define SY(v) (T + (ymax - (v)) / (ymax - ymin) * ph)
+#define SY(v) (T + BAND + (ymax - (v)) / (ymax - ymin) * ph)
     svg_open(b, W, H, "chart sqnr-chart", "SQNR per tensor along the graph");
     /* grid and y axis */
     double ys = nice_step(ymax - ymin, 8);
@@ -109,8 +113,13 @@ void oct_rep_svg_sqnr(oct_rep_buf *b, const cJSON *tensors) {
                        "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
                        SX(v), SX(v), H - B, H - B + 5, SX(v), H - B + 18, v);
     }
+    if (BAND)
+        oct_rep_printf(b,
+                       "<rect class=\"band\" x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%d\"/>"
+                       "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">&infin;</text>\n",
+                       L, T, pw, BAND, L - 6, T + BAND / 2.0 + 4);
     oct_rep_printf(b, "<rect class=\"frame\" x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\"/>\n",
-                   L, T, pw, ph);
+                   L, T, pw, ph + BAND);
     oct_rep_printf(b,
                    "<text class=\"label\" x=\"%.0f\" y=\"%d\" text-anchor=\"middle\">"
                    "position in topological order</text>\n",
@@ -128,7 +137,7 @@ void oct_rep_svg_sqnr(oct_rep_buf *b, const cJSON *tensors) {
     /* the line through every point, then the points */
     oct_rep_puts(b, "<polyline class=\"trace\" points=\"");
     for (int i = 0; i < np; i++) {
-        double y = pts[i].k == OCT_REP_POSINF   ? ymax
+        double y = pts[i].k == OCT_REP_POSINF   ? ymax + (ymax - ymin) * (BAND / 2.0) / ph
                    : pts[i].k == OCT_REP_NEGINF ? ymin
                                                 : fmin(fmax(pts[i].y, ymin), ymax);
         pts[i].y = y;
@@ -145,7 +154,7 @@ void oct_rep_svg_sqnr(oct_rep_buf *b, const cJSON *tensors) {
         else /* infinite: a triangle on the edge */
             oct_rep_printf(b,
                            "<path d=\"M%.1f %.1fl%.1f %.1fh%.1fz\" fill=\"%s\" class=\"infinite\">",
-                           SX(pts[i].x), SY(pts[i].y) + (pts[i].k == OCT_REP_POSINF ? 1 : -1),
+                           SX(pts[i].x), SY(pts[i].y) + (pts[i].k == OCT_REP_POSINF ? -r : -1),
                            -r, pts[i].k == OCT_REP_POSINF ? 2 * r : -2 * r, 2 * r, color);
         oct_rep_puts(b, "<title>");
         oct_rep_esc(b, oct_rep_str(tt, "name"));
@@ -184,9 +193,17 @@ void oct_rep_svg_ranking(oct_rep_buf *b, const cJSON *ranking, int top, const ch
         if (v < lo) lo = v;
         if (v > hi) hi = v;
     }
-    if (lo > 0) lo = 0;
-    if (hi < 0) hi = 0;
     if (hi <= lo) hi = lo + 1;
+    /* infinite scores get a longer, paler bar than any finite one */
+    int inf = 0;
+    for (int i = 0; i < n; i++) {
+        oct_rep_kind k = oct_rep_numk(cJSON_GetArrayItem(ranking, i), "score", NULL);
+        if (k == OCT_REP_POSINF) inf |= 1;
+        if (k == OCT_REP_NEGINF) inf |= 2;
+    }
+    double span = hi - lo;
+    if (inf & 1) hi += 0.1 * span;
+    if ((inf & 2) && lo < 0) lo -= 0.1 * span;
     const int W = 1100, LABEL = 430, R = 90, T = 8, ROW = 20, BAR = 14;
     const int H = T + n * ROW + 30;
     const double pw = W - LABEL - R;
@@ -229,8 +246,10 @@ void oct_rep_svg_ranking(oct_rep_buf *b, const cJSON *ranking, int top, const ch
         else if (k == OCT_REP_NEGINF) x1 = BX(lo);
         else x1 = x0;
         if (k != OCT_REP_NONE)
-            oct_rep_printf(b, "<rect class=\"rbar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\"/>",
-                           x1 < x0 ? x1 : x0, y, fabs(x1 - x0), BAR);
+            oct_rep_printf(b,
+                           "<rect class=\"rbar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\"%s/>",
+                           x1 < x0 ? x1 : x0, y, fabs(x1 - x0), BAR,
+                           k == OCT_REP_FINITE ? "" : " opacity=\"0.45\"");
         oct_rep_printf(b, "<text class=\"val\" x=\"%.1f\" y=\"%.1f\">", (x1 > x0 ? x1 : x0) + 5,
                        y + BAR - 3);
         oct_rep_val(b, k, v, OCT_FMT_G);
@@ -300,8 +319,12 @@ void oct_rep_svg_histogram(oct_rep_buf *b, const cJSON *hist) {
         for (double p = 1; p == 1 || p <= cmax * 1.0001; p *= 10) {
             oct_rep_printf(b,
                            "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>"
-                           "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
-                           L, W - R, HY(p), HY(p), L - 6, HY(p) + 4, p);
+                           "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">",
+                           L, W - R, HY(p), HY(p), L - 6, HY(p) + 4);
+            static const char *sfx[] = {"", "k", "M", "G", "T"};
+            int e = (int)floor(log10(p) + 0.5);
+            if (e < 15) oct_rep_printf(b, "%g%s</text>\n", pow(10, e % 3), sfx[e / 3]);
+            else oct_rep_printf(b, "1e%d</text>\n", e);
             if (p > 1e300) break;
         }
         double xs = nice_step(xmax, 10);
