@@ -77,7 +77,8 @@ static char *render_json(const char *json, const char *label) {
 static int count(const char *hay, const char *needle) {
     int n = 0;
     size_t len = strlen(needle);
-    for (const char *p = strstr(hay, needle); p; p = strstr(p + len, needle)) n++;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + len, needle))
+        n++;
     return n;
 }
 
@@ -118,8 +119,8 @@ static char *esc(const char *s) {
 
 /* ---- well-formedness --------------------------------------------------- */
 static int is_void(const char *t) {
-    static const char *v[] = {"meta", "link", "br", "hr", "img", "input", "col", "wbr", "area",
-                              "base", "source"};
+    static const char *v[] = {"meta", "link", "br",   "hr",   "img",   "input",
+                              "col",  "wbr",  "area", "base", "source"};
     for (size_t i = 0; i < sizeof v / sizeof *v; i++)
         if (!strcmp(t, v[i])) return 1;
     return 0;
@@ -128,8 +129,8 @@ static int is_void(const char *t) {
 /* Whether an attribute holding coordinates parses as finite numbers only
  * (path data may hold command letters, transforms their function names). */
 static int coords_ok(const char *name, const char *val) {
-    static const char *numeric[] = {"x", "y", "cx", "cy", "r", "width", "height", "x1", "x2",
-                                    "y1", "y2", "points", "d", "transform", "viewBox"};
+    static const char *numeric[] = {"x",  "y",  "cx", "cy",     "r", "width",     "height", "x1",
+                                    "x2", "y1", "y2", "points", "d", "transform", "viewBox"};
     int is = 0;
     for (size_t i = 0; i < sizeof numeric / sizeof *numeric; i++)
         if (!strcmp(name, numeric[i])) is = 1;
@@ -147,7 +148,8 @@ static int coords_ok(const char *name, const char *val) {
         }
         if (!strcmp(name, "transform") && isalpha((unsigned char)*p)) {
             if (strncmp(p, "translate", 9) && strncmp(p, "rotate", 6)) return 0;
-            while (isalpha((unsigned char)*p)) p++;
+            while (isalpha((unsigned char)*p))
+                p++;
             continue;
         }
         char *end;
@@ -177,12 +179,15 @@ static int well_formed(const char *html, char *why, size_t nwhy) {
                 q++;
                 if (*q == 'x') {
                     q++;
-                    while (isxdigit((unsigned char)*q)) q++;
+                    while (isxdigit((unsigned char)*q))
+                        q++;
                 } else {
-                    while (isdigit((unsigned char)*q)) q++;
+                    while (isdigit((unsigned char)*q))
+                        q++;
                 }
             } else {
-                while (isalnum((unsigned char)*q)) q++;
+                while (isalnum((unsigned char)*q))
+                    q++;
             }
             if (*q != ';' || q == p + 1) {
                 snprintf(why, nwhy, "stray '&' at offset %ld: %.30s", (long)(p - html), p);
@@ -205,7 +210,8 @@ static int well_formed(const char *html, char *why, size_t nwhy) {
         const char *q = p + 1 + closing;
         char tag[24];
         size_t n = 0;
-        while ((isalnum((unsigned char)*q) || *q == '-') && n < sizeof tag - 1) tag[n++] = *q++;
+        while ((isalnum((unsigned char)*q) || *q == '-') && n < sizeof tag - 1)
+            tag[n++] = *q++;
         tag[n] = 0;
         if (!n) {
             snprintf(why, nwhy, "raw '<' at offset %ld: %.30s", (long)(p - html), p);
@@ -225,7 +231,8 @@ static int well_formed(const char *html, char *why, size_t nwhy) {
         /* attributes */
         int self = 0;
         for (;;) {
-            while (*q == ' ' || *q == '\n') q++;
+            while (*q == ' ' || *q == '\n')
+                q++;
             if (*q == '>') break;
             if (q[0] == '/' && q[1] == '>') {
                 self = 1;
@@ -289,19 +296,21 @@ static int bare_word(const char *html, const char *w) {
 /* What every rendered page must satisfy. */
 static void check_page(const char *html, const char *label) {
     if (!html) return;
-    static const char *ids[] = {"summary", "diagnosis", "sqnr", "sensitivity", "histograms", "plan"};
+    static const char *ids[] = {"summary",     "diagnosis",  "sqnr",
+                                "sensitivity", "histograms", "plan"};
     for (int i = 0; i < 6; i++) {
         char s[96];
         snprintf(s, sizeof s, "<section id=\"%s\">\n<h2>", ids[i]);
-        CHECK(count(html, s) == 1, "%s: section %s present %d times", label, ids[i], count(html, s));
+        CHECK(count(html, s) == 1, "%s: section %s present %d times", label, ids[i],
+              count(html, s));
     }
     CHECK(!strncmp(html, "<!DOCTYPE html>", 15), "%s: no doctype", label);
     CHECK(strstr(html, "</html>\n") && !strcmp(strstr(html, "</html>\n"), "</html>\n"),
           "%s: does not end with </html>", label);
     CHECK(count(html, "<svg") == count(html, "</svg>"), "%s: %d <svg but %d </svg>", label,
           count(html, "<svg"), count(html, "</svg>"));
-    static const char *external[] = {"http://", "https://", "<script src", "@import", "url(",
-                                     "src=\"", "//fonts"};
+    static const char *external[] = {"http://", "https://", "<script src", "@import",
+                                     "url(",    "src=\"",   "//fonts"};
     for (size_t i = 0; i < sizeof external / sizeof *external; i++)
         CHECK(!strstr(html, external[i]), "%s: external reference %s", label, external[i]);
     char why[256] = "";
@@ -383,7 +392,8 @@ static void test_fixture(const char *fixture) {
     const char *ce = strstr(s, "card error"), *cw = strstr(s, "card warning"),
                *ci = strstr(s, "card info");
     CHECK(ce && cw && ci && ce < cw && cw < ci, "diagnosis: cards missing or out of order");
-    CHECK(count(s, "<div class=\"card ") == 3, "diagnosis: %d cards", count(s, "<div class=\"card "));
+    CHECK(count(s, "<div class=\"card ") == 3, "diagnosis: %d cards",
+          count(s, "<div class=\"card "));
     CHECK(strstr(s, "shared-scale") && strstr(s, "levels_small_part") && strstr(s, "6.38") &&
               strstr(s, "Keep /model.23/Concat_3"),
           "diagnosis: rule, numbers or fix missing");
@@ -396,14 +406,17 @@ static void test_fixture(const char *fixture) {
     s = section(html, "sqnr");
     CHECK(count(s, "<circle") == 9, "sqnr: %d points, expected 9", count(s, "<circle"));
     CHECK(count(s, "class=\"infinite\"") == 1, "sqnr: the inf tensor is not on the top edge");
-    CHECK(count(s, "fill=\"" "#e8731a" "\"") == 3, "sqnr: %d float points, expected 3",
-          count(s, "fill=\"#e8731a\""));
+    CHECK(count(s, "fill=\""
+                   "#e8731a"
+                   "\"") == 3,
+          "sqnr: %d float points, expected 3", count(s, "fill=\"#e8731a\""));
     CHECK(count(s, "class=\"limit\"") == 1, "sqnr: no 20 dB line");
     CHECK(strstr(s, "1 tensor without an SQNR not plotted") != NULL, "sqnr: null not noted");
     CHECK(count(s, "<tr") == 12, "sqnr: table has %d rows", count(s, "<tr"));
     CHECK(count(s, "<tr class=\"bad\">") == 4, "sqnr: %d rows below 20 dB, expected 4",
           count(s, "<tr class=\"bad\">"));
-    CHECK(strstr(s, "<title>/model.23/Concat_3_output_0\nConcat, int8, SQNR 3.2 dB</title>") != NULL,
+    CHECK(strstr(s, "<title>/model.23/Concat_3_output_0\nConcat, int8, SQNR 3.2 dB</title>") !=
+              NULL,
           "sqnr: tooltip missing");
     CHECK(strstr(s, ">95.00%<") && strstr(s, ">810.2<") && strstr(s, ">783<"),
           "sqnr: table numbers missing");
@@ -427,11 +440,13 @@ static void test_fixture(const char *fixture) {
         *h1z = 0;
         int bars = count(h1, "class=\"bar\"");
         CHECK(bars > 100 && bars <= 256, "histogram 1: %d bars", bars);
-        CHECK(count(h1, "stroke=\"") == 5, "histogram 1: %d threshold lines", count(h1, "stroke=\""));
+        CHECK(count(h1, "stroke=\"") == 5, "histogram 1: %d threshold lines",
+              count(h1, "stroke=\""));
         CHECK(strstr(h1, "stroke-dasharray=\"6 3\"") != NULL, "histogram 1: plan line not dashed");
         *h1z = saved;
     }
-    CHECK(strstr(s, "2048 bins shown as 256 bars of 8 bins each") != NULL, "histograms: merge note");
+    CHECK(strstr(s, "2048 bins shown as 256 bars of 8 bins each") != NULL,
+          "histograms: merge note");
     CHECK(count(s, "class=\"legend\"") == 2 && count(s, "</i>plan amax ") == 2 &&
               count(s, "</i>percentile ") == 2 && count(s, "</i>mse ") == 2,
           "histograms: legends missing");
@@ -440,7 +455,8 @@ static void test_fixture(const char *fixture) {
 
     /* plan: non-int8 rows highlighted, counts at the top */
     s = section(html, "plan");
-    CHECK(count(s, "<tr class=\"hl\">") == 2, "plan: %d highlighted rows", count(s, "<tr class=\"hl\">"));
+    CHECK(count(s, "<tr class=\"hl\">") == 2, "plan: %d highlighted rows",
+          count(s, "<tr class=\"hl\">"));
     CHECK(strstr(s, "10 nodes: <b>8</b> int8") != NULL, "plan: counts missing");
     CHECK(count(s, "<tr") == 11, "plan: %d rows", count(s, "<tr"));
     CHECK(strstr(s, ">660.00 M<") != NULL, "plan: FLOPs missing");
@@ -469,7 +485,8 @@ static void test_degenerate(void) {
     char *html = render_json("{}", "empty");
     check_page(html, "empty");
     if (html) {
-        CHECK(strstr(html, "No problems found.") && strstr(html, "Not computed (run with --sensitivity).") &&
+        CHECK(strstr(html, "No problems found.") &&
+                  strstr(html, "Not computed (run with --sensitivity).") &&
                   strstr(html, "No histograms in the document.") &&
                   strstr(html, "The document lists no plan nodes.") &&
                   strstr(html, "The document has no summary.") &&
@@ -485,9 +502,11 @@ static void test_degenerate(void) {
         "\"summary\":{\"metric\":\"sqnr_db\",\"fp32\":null,\"plan\":\"inf\","
         " \"outputs\":[{\"name\":null,\"sqnr_db\":\"inf\",\"cosine\":null},7,null],"
         " \"flops_total\":0,\"flops_outside_int8\":\"x\",\"latency_ms\":{\"fp32\":5,\"plan\":0}},"
-        "\"tensors\":[{\"name\":\"a<&\\\">b\",\"order\":null,\"sqnr_db\":\"inf\",\"precision\":\"int8\"},"
+        "\"tensors\":[{\"name\":\"a<&\\\">b\",\"order\":null,\"sqnr_db\":\"inf\",\"precision\":"
+        "\"int8\"},"
         " {\"name\":\"c\",\"sqnr_db\":\"-inf\",\"order\":1e300},{\"sqnr_db\":-1e308,\"order\":-3},"
-        " {\"name\":\"d\",\"sqnr_db\":1e308,\"order\":5,\"observed\":7,\"calib\":{\"p9999\":\"inf\"}},"
+        " {\"name\":\"d\",\"sqnr_db\":1e308,\"order\":5,\"observed\":7,\"calib\":{\"p9999\":"
+        "\"inf\"}},"
         " 42,\"str\",null,[],{\"name\":\"e\",\"sqnr_db\":1e999}],"
         "\"diagnoses\":[{},1,{\"severity\":\"fatal\",\"rule\":\"x<y\",\"nodes\":\"n\","
         " \"numbers\":{\"a\":[1,\"inf\",null,{\"b\":2}],\"c\":true}},"
@@ -495,7 +514,8 @@ static void test_degenerate(void) {
         "\"sensitivity\":{\"score\":null,\"images\":null,\"only\":[{\"tensor\":\"a<&\\\">b\","
         " \"score\":\"inf\"},{\"score\":null},{\"tensor\":\"n\",\"score\":-1e308},"
         " {\"tensor\":\"m\",\"score\":1e308}],\"except\":\"no\"},"
-        "\"histograms\":[{\"tensor\":\"a<&\\\">b\",\"counts\":[]},{\"counts\":[0,0,0],\"bin_width\":0},"
+        "\"histograms\":[{\"tensor\":\"a<&\\\">b\",\"counts\":[]},{\"counts\":[0,0,0],\"bin_"
+        "width\":0},"
         " {\"counts\":[1e308,1e308,-5,\"x\",null],\"absmax\":\"inf\",\"thresholds\":{\"minmax\":-3,"
         "  \"entropy\":\"inf\",\"percentile\":1e308,\"mse\":null},\"plan\":\"-inf\"},"
         " {\"counts\":[1,2,3],\"bin_width\":1e308,\"thresholds\":7},{\"counts\":\"x\"},7],"
@@ -520,10 +540,11 @@ static void test_degenerate(void) {
     free(html);
 
     /* the wrong type for every part */
-    html = render_json("{\"tensors\":{\"name\":\"x\",\"sqnr_db\":3},\"diagnoses\":{\"a\":{\"rule\":\"r\"}},"
-                       "\"summary\":[],\"sensitivity\":[],\"histograms\":{\"counts\":[1]},"
-                       "\"plan_nodes\":\"x\",\"tune\":[],\"model\":{\"a\":1}}",
-                       "wrong_types");
+    html = render_json(
+        "{\"tensors\":{\"name\":\"x\",\"sqnr_db\":3},\"diagnoses\":{\"a\":{\"rule\":\"r\"}},"
+        "\"summary\":[],\"sensitivity\":[],\"histograms\":{\"counts\":[1]},"
+        "\"plan_nodes\":\"x\",\"tune\":[],\"model\":{\"a\":1}}",
+        "wrong_types");
     check_page(html, "wrong_types");
     if (html)
         CHECK(strstr(html, "No problems found.") && strstr(html, "Not computed") &&
@@ -567,7 +588,8 @@ static void test_degenerate(void) {
     cJSON *hs = cJSON_AddArrayToObject(doc, "histograms");
     cJSON *h = cJSON_CreateObject();
     cJSON *counts = cJSON_AddArrayToObject(h, "counts");
-    for (int i = 0; i < 5000; i++) cJSON_AddItemToArray(counts, cJSON_CreateNumber(5000 - i));
+    for (int i = 0; i < 5000; i++)
+        cJSON_AddItemToArray(counts, cJSON_CreateNumber(5000 - i));
     cJSON_AddNumberToObject(h, "absmax", 50);
     cJSON_AddItemToArray(hs, h);
     cJSON *sens = cJSON_AddObjectToObject(doc, "sensitivity");
@@ -576,8 +598,8 @@ static void test_degenerate(void) {
     cJSON *except = cJSON_AddArrayToObject(sens, "except");
     for (int i = 0; i < 30; i++) {
         char name[96];
-        snprintf(name, sizeof name, "/model.%d/a/very/long/path/to/a/tensor/in/a/deep/graph/Conv_output_0",
-                 i);
+        snprintf(name, sizeof name,
+                 "/model.%d/a/very/long/path/to/a/tensor/in/a/deep/graph/Conv_output_0", i);
         cJSON *e = cJSON_CreateObject();
         cJSON_AddStringToObject(e, "tensor", name);
         cJSON_AddNumberToObject(e, "score", 0.1 + i * 0.01);
@@ -638,7 +660,8 @@ int main(int argc, char **argv) {
         return st ? 1 : 0;
     }
     if (argc != 3) {
-        fprintf(stderr, "usage: %s FIXTURE.json SCRATCH_DIR | --render IN.json OUT.html\n", argv[0]);
+        fprintf(stderr, "usage: %s FIXTURE.json SCRATCH_DIR | --render IN.json OUT.html\n",
+                argv[0]);
         return 2;
     }
     scratch = argv[2];

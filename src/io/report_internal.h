@@ -1,6 +1,7 @@
 /* Shared by report_html.c (the page and its tables), report_svg.c (the
- * charts) and report_util.c (the output buffer, HTML escaping, number
- * formatting and tolerant access to the JSON document). */
+ * charts), report_summary.c (the summary section), report_assets.c (CSS and
+ * script) and report_util.c (the output buffer, HTML escaping, number
+ * formatting, tolerant access to the JSON document, table cells). */
 #ifndef OCT_IO_REPORT_INTERNAL_H
 #define OCT_IO_REPORT_INTERNAL_H
 
@@ -72,6 +73,22 @@ void oct_rep_sortkey(oct_rep_buf *b, const cJSON *item);
 /* Appends any JSON value compactly (numbers %.4g, strings escaped, arrays
  * joined with ", " up to `max_items`). */
 void oct_rep_any(oct_rep_buf *b, const cJSON *item, int max_items);
+
+/* ---- pieces of the page ------------------------------------------------ */
+/* <section id="id"><h2>title</h2> (id and title are literals). */
+void oct_rep_section_open(oct_rep_buf *b, const char *id, const char *title);
+/* A numeric cell: class "n" (plus `extra`), a data-v sort key, the value in
+ * `st`. */
+void oct_rep_td_num(oct_rep_buf *b, const cJSON *item, oct_rep_style st, const char *extra);
+/* A text cell, escaped; a dash for NULL. */
+void oct_rep_td_text(oct_rep_buf *b, const char *s, const char *cls);
+/* A list of names (nodes, tensors); "none" when empty. */
+void oct_rep_name_list(oct_rep_buf *b, const cJSON *arr);
+/* The stylesheet and the table-sorting script (report_assets.c). */
+extern const char oct_rep_css[];
+extern const char oct_rep_js[];
+/* The summary section (report_summary.c). */
+void oct_rep_section_summary(oct_rep_buf *b, const cJSON *doc);
 
 /* ---- charts (report_svg.c) --------------------------------------------- */
 /* SQNR of every tensor against its topological position. */

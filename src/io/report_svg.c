@@ -90,7 +90,7 @@ void oct_rep_svg_sqnr(oct_rep_buf *b, const cJSON *tensors) {
         if (pts[i].k == OCT_REP_POSINF) has_inf = 1;
     const int W = 1100, H = 380, L = 58, R = 18, T = 20, B = 46, BAND = has_inf ? 24 : 0;
     const double pw = W - L - R, ph = H - T - B - BAND;
-#define SX(v) (L + ((v) - xmin) / (xmax - xmin) * pw)
+#define SX(v) (L + ((v)-xmin) / (xmax - xmin) * pw)
 #define SY(v) (T + BAND + (ymax - (v)) / (ymax - ymin) * ph)
     svg_open(b, W, H, "chart sqnr-chart", "SQNR per tensor along the graph");
     /* grid and y axis */
@@ -100,7 +100,8 @@ void oct_rep_svg_sqnr(oct_rep_buf *b, const cJSON *tensors) {
         if (v > ymax + 1e-9) break;
         oct_rep_printf(b, "<line class=\"grid\" x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\"/>", L,
                        W - R, SY(v), SY(v));
-        oct_rep_printf(b, "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
+        oct_rep_printf(b,
+                       "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%g</text>\n",
                        L - 6, SY(v) + 4, v);
     }
     double xs = nice_step(xmax - xmin, 10);
@@ -108,16 +109,18 @@ void oct_rep_svg_sqnr(oct_rep_buf *b, const cJSON *tensors) {
     for (int i = 0; i < 60; i++) {
         double v = ceil(xmin / xs) * xs + i * xs + 0.0;
         if (v > xmax + 1e-9) break;
-        oct_rep_printf(b,
-                       "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>"
-                       "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
-                       SX(v), SX(v), H - B, H - B + 5, SX(v), H - B + 18, v);
+        oct_rep_printf(
+            b,
+            "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>"
+            "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
+            SX(v), SX(v), H - B, H - B + 5, SX(v), H - B + 18, v);
     }
     if (BAND)
-        oct_rep_printf(b,
-                       "<rect class=\"band\" x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%d\"/>"
-                       "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">&infin;</text>\n",
-                       L, T, pw, BAND, L - 6, T + BAND / 2.0 + 4);
+        oct_rep_printf(
+            b,
+            "<rect class=\"band\" x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%d\"/>"
+            "<text class=\"tick\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">&infin;</text>\n",
+            L, T, pw, BAND, L - 6, T + BAND / 2.0 + 4);
     oct_rep_printf(b, "<rect class=\"frame\" x=\"%d\" y=\"%d\" width=\"%.0f\" height=\"%.0f\"/>\n",
                    L, T, pw, ph + BAND);
     oct_rep_printf(b,
@@ -154,8 +157,8 @@ void oct_rep_svg_sqnr(oct_rep_buf *b, const cJSON *tensors) {
         else /* infinite: a triangle on the edge */
             oct_rep_printf(b,
                            "<path d=\"M%.1f %.1fl%.1f %.1fh%.1fz\" fill=\"%s\" class=\"infinite\">",
-                           SX(pts[i].x), SY(pts[i].y) + (pts[i].k == OCT_REP_POSINF ? -r : -1),
-                           -r, pts[i].k == OCT_REP_POSINF ? 2 * r : -2 * r, 2 * r, color);
+                           SX(pts[i].x), SY(pts[i].y) + (pts[i].k == OCT_REP_POSINF ? -r : -1), -r,
+                           pts[i].k == OCT_REP_POSINF ? 2 * r : -2 * r, 2 * r, color);
         oct_rep_puts(b, "<title>");
         oct_rep_esc(b, oct_rep_str(tt, "name"));
         const char *op = oct_rep_str(tt, "producer_op");
@@ -207,16 +210,17 @@ void oct_rep_svg_ranking(oct_rep_buf *b, const cJSON *ranking, int top, const ch
     const int W = 1100, LABEL = 430, R = 90, T = 8, ROW = 20, BAR = 14;
     const int H = T + n * ROW + 30;
     const double pw = W - LABEL - R;
-#define BX(v) (LABEL + ((v) - lo) / (hi - lo) * pw)
+#define BX(v) (LABEL + ((v)-lo) / (hi - lo) * pw)
     svg_open(b, W, H, "chart ranking", "sensitivity ranking");
     double xs = nice_step(hi - lo, 8);
     for (int i = 0; i < 60; i++) {
         double v = ceil(lo / xs) * xs + i * xs + 0.0;
         if (v > hi + 1e-9 * (hi - lo)) break;
-        oct_rep_printf(b,
-                       "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>"
-                       "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
-                       BX(v), BX(v), T, T + n * ROW, BX(v), T + n * ROW + 16, v);
+        oct_rep_printf(
+            b,
+            "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>"
+            "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
+            BX(v), BX(v), T, T + n * ROW, BX(v), T + n * ROW + 16, v);
     }
     for (int i = 0; i < n; i++) {
         const cJSON *e = cJSON_GetArrayItem(ranking, i);
@@ -236,20 +240,24 @@ void oct_rep_svg_ranking(oct_rep_buf *b, const cJSON *ranking, int top, const ch
             oct_rep_any(b, nodes, 32);
         }
         oct_rep_puts(b, "</title>");
-        oct_rep_printf(b, "<text class=\"name\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", LABEL - 8,
-                       y + BAR - 3);
+        oct_rep_printf(b, "<text class=\"name\" x=\"%d\" y=\"%.1f\" text-anchor=\"end\">",
+                       LABEL - 8, y + BAR - 3);
         oct_rep_esc_tail(b, name ? name : "(unnamed)", 58);
         oct_rep_puts(b, "</text>");
         double x0 = BX(0), x1;
-        if (k == OCT_REP_FINITE) x1 = BX(clampd(v, -1e15, 1e15));
-        else if (k == OCT_REP_POSINF) x1 = BX(hi);
-        else if (k == OCT_REP_NEGINF) x1 = BX(lo);
-        else x1 = x0;
+        if (k == OCT_REP_FINITE)
+            x1 = BX(clampd(v, -1e15, 1e15));
+        else if (k == OCT_REP_POSINF)
+            x1 = BX(hi);
+        else if (k == OCT_REP_NEGINF)
+            x1 = BX(lo);
+        else
+            x1 = x0;
         if (k != OCT_REP_NONE)
-            oct_rep_printf(b,
-                           "<rect class=\"rbar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\"%s/>",
-                           x1 < x0 ? x1 : x0, y, fabs(x1 - x0), BAR,
-                           k == OCT_REP_FINITE ? "" : " opacity=\"0.45\"");
+            oct_rep_printf(
+                b, "<rect class=\"rbar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\"%s/>",
+                x1 < x0 ? x1 : x0, y, fabs(x1 - x0), BAR,
+                k == OCT_REP_FINITE ? "" : " opacity=\"0.45\"");
         oct_rep_printf(b, "<text class=\"val\" x=\"%.1f\" y=\"%.1f\">", (x1 > x0 ? x1 : x0) + 5,
                        y + BAR - 3);
         oct_rep_val(b, k, v, OCT_FMT_G);
@@ -286,7 +294,8 @@ void oct_rep_svg_histogram(oct_rep_buf *b, const cJSON *hist) {
         double bw, absmax;
         oct_rep_kind kb = oct_rep_numk(hist, "bin_width", &bw);
         oct_rep_kind ka = oct_rep_numk(hist, "absmax", &absmax);
-        if (kb != OCT_REP_FINITE || !(bw > 0)) bw = ka == OCT_REP_FINITE && absmax > 0 ? absmax / n : 1;
+        if (kb != OCT_REP_FINITE || !(bw > 0))
+            bw = ka == OCT_REP_FINITE && absmax > 0 ? absmax / n : 1;
         if (!(bw * n < 1e300)) bw = 1;
         double range = bw * n, xmax = range;
         int off[N_THR] = {0};
@@ -323,33 +332,37 @@ void oct_rep_svg_histogram(oct_rep_buf *b, const cJSON *hist) {
                            L, W - R, HY(p), HY(p), L - 6, HY(p) + 4);
             static const char *sfx[] = {"", "k", "M", "G", "T"};
             int e = (int)floor(log10(p) + 0.5);
-            if (e < 15) oct_rep_printf(b, "%g%s</text>\n", pow(10, e % 3), sfx[e / 3]);
-            else oct_rep_printf(b, "1e%d</text>\n", e);
+            if (e < 15)
+                oct_rep_printf(b, "%g%s</text>\n", pow(10, e % 3), sfx[e / 3]);
+            else
+                oct_rep_printf(b, "1e%d</text>\n", e);
             if (p > 1e300) break;
         }
         double xs = nice_step(xmax, 10);
         for (int i = 0; i < 60; i++) {
             double v = i * xs;
             if (v > xmax) break;
-            oct_rep_printf(b,
-                           "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>"
-                           "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
-                           HX(v), HX(v), H - B, H - B + 5, HX(v), H - B + 18, v);
+            oct_rep_printf(
+                b,
+                "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>"
+                "<text class=\"tick\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%g</text>\n",
+                HX(v), HX(v), H - B, H - B + 5, HX(v), H - B + 18, v);
         }
-        oct_rep_printf(b,
-                       "<text class=\"label\" x=\"%.0f\" y=\"%d\" text-anchor=\"middle\">|x|</text>\n"
-                       "<text class=\"label\" transform=\"translate(14 %.0f) rotate(-90)\" "
-                       "text-anchor=\"middle\">count (log)</text>\n",
-                       L + pw / 2, H - 6, T + ph / 2);
+        oct_rep_printf(
+            b,
+            "<text class=\"label\" x=\"%.0f\" y=\"%d\" text-anchor=\"middle\">|x|</text>\n"
+            "<text class=\"label\" transform=\"translate(14 %.0f) rotate(-90)\" "
+            "text-anchor=\"middle\">count (log)</text>\n",
+            L + pw / 2, H - 6, T + ph / 2);
         double bar_w = g * bw / xmax * pw;
         for (int i = 0; i < nb; i++) {
             if (bars[i] <= 0) continue;
             double a = (double)i * g * bw, z = fmin((double)(i + 1) * g, n) * bw;
-            oct_rep_printf(b,
-                           "<rect class=\"bar\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\">"
-                           "<title>[%.4g, %.4g): %.0f</title></rect>\n",
-                           HX(a), HY(bars[i]), bar_w > 0.6 ? bar_w : 0.6, T + ph - HY(bars[i]),
-                           a, z, bars[i]);
+            oct_rep_printf(
+                b,
+                "<rect class=\"bar\" x=\"%.2f\" y=\"%.1f\" width=\"%.2f\" height=\"%.1f\">"
+                "<title>[%.4g, %.4g): %.0f</title></rect>\n",
+                HX(a), HY(bars[i]), bar_w > 0.6 ? bar_w : 0.6, T + ph - HY(bars[i]), a, z, bars[i]);
         }
         for (int i = 0; i < N_THR; i++) {
             if (tk[i] == OCT_REP_NONE || tk[i] == OCT_REP_NEGINF) continue;
@@ -371,8 +384,8 @@ void oct_rep_svg_histogram(oct_rep_buf *b, const cJSON *hist) {
         oct_rep_puts(b, "</svg>\n");
         free(bars);
         if (g > 1)
-            oct_rep_printf(b, "<p class=\"note\">%d bins shown as %d bars of %d bins each.</p>\n", n,
-                           nb, g);
+            oct_rep_printf(b, "<p class=\"note\">%d bins shown as %d bars of %d bins each.</p>\n",
+                           n, nb, g);
     }
     oct_rep_puts(b, "<div class=\"legend\">");
     for (int i = 0; i < N_THR; i++) {

@@ -9,11 +9,16 @@
 
 #include "io/report_internal.h"
 
+#define P oct_rep_puts
+#define PF oct_rep_printf
+#define E oct_rep_esc
+
 static int reserve(oct_rep_buf *b, size_t extra) {
     if (b->oom) return 0;
     if (b->len + extra + 1 <= b->cap) return 1;
     size_t cap = b->cap ? b->cap : 65536;
-    while (cap < b->len + extra + 1) cap *= 2;
+    while (cap < b->len + extra + 1)
+        cap *= 2;
     char *p = realloc(b->data, cap);
     if (!p) {
         b->oom = 1;
@@ -59,10 +64,14 @@ static size_t utf8_len(const unsigned char *s) {
     if (c < 0x80) return 1;
     size_t n;
     unsigned min;
-    if (c >= 0xC2 && c <= 0xDF) n = 2, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF) n = 3, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4) n = 4, min = 0x10000;
-    else return 0;
+    if (c >= 0xC2 && c <= 0xDF)
+        n = 2, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        n = 3, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        n = 4, min = 0x10000;
+    else
+        return 0;
     unsigned cp = c & (0x3F >> (n - 1));
     for (size_t i = 1; i < n; i++) {
         if ((s[i] & 0xC0) != 0x80) return 0;
@@ -75,17 +84,38 @@ static size_t utf8_len(const unsigned char *s) {
 static void esc_range(oct_rep_buf *b, const unsigned char *p, const unsigned char *end) {
     while (p < end && *p) {
         const unsigned char *run = p;
-        while (p < end && *p >= 0x20 && *p < 0x7F && !strchr("&<>\"'", *p)) p++;
+        while (p < end && *p >= 0x20 && *p < 0x7F && !strchr("&<>\"'", *p))
+            p++;
         if (p > run) put(b, (const char *)run, (size_t)(p - run));
         if (p >= end || !*p) break;
         unsigned c = *p;
         switch (c) {
-        case '&': oct_rep_puts(b, "&amp;"); p++; continue;
-        case '<': oct_rep_puts(b, "&lt;"); p++; continue;
-        case '>': oct_rep_puts(b, "&gt;"); p++; continue;
-        case '"': oct_rep_puts(b, "&quot;"); p++; continue;
-        case '\'': oct_rep_puts(b, "&#39;"); p++; continue;
-        case '\t': case '\n': case '\r': put(b, (const char *)p, 1); p++; continue;
+        case '&':
+            oct_rep_puts(b, "&amp;");
+            p++;
+            continue;
+        case '<':
+            oct_rep_puts(b, "&lt;");
+            p++;
+            continue;
+        case '>':
+            oct_rep_puts(b, "&gt;");
+            p++;
+            continue;
+        case '"':
+            oct_rep_puts(b, "&quot;");
+            p++;
+            continue;
+        case '\'':
+            oct_rep_puts(b, "&#39;");
+            p++;
+            continue;
+        case '\t':
+        case '\n':
+        case '\r':
+            put(b, (const char *)p, 1);
+            p++;
+            continue;
         default: break;
         }
         if (c < 0x20 || c == 0x7F) {
@@ -124,7 +154,8 @@ void oct_rep_esc_tail(oct_rep_buf *b, const char *s, size_t keep) {
     size_t skip = chars - (keep ? keep - 1 : 0);
     while (p < end && skip) {
         p++;
-        while (p < end && (*p & 0xC0) == 0x80) p++;
+        while (p < end && (*p & 0xC0) == 0x80)
+            p++;
         skip--;
     }
     oct_rep_puts(b, "&hellip;");
@@ -192,18 +223,23 @@ void oct_rep_val(oct_rep_buf *b, oct_rep_kind k, double v, oct_rep_style style) 
     case OCT_FMT_DB: oct_rep_printf(b, "%.1f", v); break;
     case OCT_FMT_FIX4: oct_rep_printf(b, "%.4f", v); break;
     case OCT_FMT_PCT:
-        if (v != 0 && fabs(v) < 1e-4) oct_rep_printf(b, "%.2g%%", v * 100);
-        else oct_rep_printf(b, "%.2f%%", v * 100);
+        if (v != 0 && fabs(v) < 1e-4)
+            oct_rep_printf(b, "%.2g%%", v * 100);
+        else
+            oct_rep_printf(b, "%.2f%%", v * 100);
         break;
     case OCT_FMT_INT:
-        if (fabs(v) < 1e15) oct_rep_printf(b, "%.0f", v);
-        else oct_rep_printf(b, "%.4g", v);
+        if (fabs(v) < 1e15)
+            oct_rep_printf(b, "%.0f", v);
+        else
+            oct_rep_printf(b, "%.4g", v);
         break;
     case OCT_FMT_FLOPS: {
         static const char *unit[] = {"", " K", " M", " G", " T", " P"};
         int u = 0;
         double a = v;
-        while (fabs(a) >= 1000 && u < 5) a /= 1000, u++;
+        while (fabs(a) >= 1000 && u < 5)
+            a /= 1000, u++;
         oct_rep_printf(b, u ? "%.2f%s" : "%.0f%s", a, unit[u]);
         break;
     }
@@ -232,8 +268,10 @@ void oct_rep_sortkey(oct_rep_buf *b, const cJSON *item) {
 void oct_rep_any(oct_rep_buf *b, const cJSON *item, int max_items) {
     if (cJSON_IsString(item)) {
         double v;
-        if (oct_rep_num(item, &v) != OCT_REP_NONE) oct_rep_item(b, item, OCT_FMT_G);
-        else oct_rep_esc(b, item->valuestring);
+        if (oct_rep_num(item, &v) != OCT_REP_NONE)
+            oct_rep_item(b, item, OCT_FMT_G);
+        else
+            oct_rep_esc(b, item->valuestring);
     } else if (cJSON_IsBool(item)) {
         oct_rep_puts(b, cJSON_IsTrue(item) ? "yes" : "no");
     } else if (cJSON_IsArray(item)) {
@@ -262,4 +300,48 @@ void oct_rep_any(oct_rep_buf *b, const cJSON *item, int max_items) {
     } else {
         oct_rep_item(b, item, OCT_FMT_G);
     }
+}
+
+/* ---- pieces of the page ------------------------------------------------ */
+/* A <td class="n"> with a sort key. */
+void oct_rep_td_num(oct_rep_buf *b, const cJSON *item, oct_rep_style st, const char *extra) {
+    P(b, "<td class=\"n");
+    if (extra) PF(b, " %s", extra);
+    P(b, "\" data-v=\"");
+    oct_rep_sortkey(b, item);
+    P(b, "\">");
+    oct_rep_item(b, item, st);
+    P(b, "</td>");
+}
+
+void oct_rep_td_text(oct_rep_buf *b, const char *s, const char *cls) {
+    if (cls)
+        PF(b, "<td class=\"%s\">", cls);
+    else
+        P(b, "<td>");
+    if (s)
+        E(b, s);
+    else
+        P(b, "&mdash;");
+    P(b, "</td>");
+}
+
+/* A list of names (node or tensor names). */
+void oct_rep_name_list(oct_rep_buf *b, const cJSON *arr) {
+    if (!oct_rep_len(arr)) {
+        P(b, "<p class=\"none\">none</p>\n");
+        return;
+    }
+    P(b, "<ul class=\"names\">");
+    const cJSON *x;
+    OCT_REP_EACH(x, arr) {
+        P(b, "<li class=\"mono\">");
+        oct_rep_any(b, x, 16);
+        P(b, "</li>");
+    }
+    P(b, "</ul>\n");
+}
+
+void oct_rep_section_open(oct_rep_buf *b, const char *id, const char *title) {
+    PF(b, "<section id=\"%s\">\n<h2>%s</h2>\n", id, title);
 }
