@@ -81,6 +81,17 @@ static size_t utf8_len(const unsigned char *s) {
     return n;
 }
 
+static const char *entity(unsigned c) {
+    switch (c) {
+    case '&': return "&amp;";
+    case '<': return "&lt;";
+    case '>': return "&gt;";
+    case '"': return "&quot;";
+    case '\'': return "&#39;";
+    default: return NULL;
+    }
+}
+
 static void esc_range(oct_rep_buf *b, const unsigned char *p, const unsigned char *end) {
     while (p < end && *p) {
         const unsigned char *run = p;
@@ -89,34 +100,15 @@ static void esc_range(oct_rep_buf *b, const unsigned char *p, const unsigned cha
         if (p > run) put(b, (const char *)run, (size_t)(p - run));
         if (p >= end || !*p) break;
         unsigned c = *p;
-        switch (c) {
-        case '&':
-            oct_rep_puts(b, "&amp;");
+        const char *ent = entity(c);
+        if (ent) {
+            oct_rep_puts(b, ent);
             p++;
             continue;
-        case '<':
-            oct_rep_puts(b, "&lt;");
-            p++;
+        }
+        if (c == '\t' || c == '\n' || c == '\r') {
+            put(b, (const char *)p++, 1);
             continue;
-        case '>':
-            oct_rep_puts(b, "&gt;");
-            p++;
-            continue;
-        case '"':
-            oct_rep_puts(b, "&quot;");
-            p++;
-            continue;
-        case '\'':
-            oct_rep_puts(b, "&#39;");
-            p++;
-            continue;
-        case '\t':
-        case '\n':
-        case '\r':
-            put(b, (const char *)p, 1);
-            p++;
-            continue;
-        default: break;
         }
         if (c < 0x20 || c == 0x7F) {
             oct_rep_puts(b, "&#xFFFD;");
