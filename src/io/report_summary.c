@@ -51,8 +51,104 @@ static const char *metric_label(const char *m) {
 }
 
 /* ---- summary ----------------------------------------------------------- */
+static void run_table(oct_rep_buf *b, const cJSON *doc) {
+    P(b, "<table class=\"kv\">\n");
+    kv_row(b, "Model", oct_rep_get(doc, "model"), OCT_FMT_G);
+    kv_row(b, "Plan", oct_rep_get(doc, "plan"), OCT_FMT_G);
+    kv_row(b, "Images", oct_rep_get(doc, "images"), OCT_FMT_INT);
+    kv_row(b, "Data", oct_rep_get(doc, "data"), OCT_FMT_G);
+    kv_row(b, "Calibration method", oct_rep_get(doc, "plan_method"), OCT_FMT_G);
+    kv_row(b, "Scheme", oct_rep_get(doc, "plan_scheme"), OCT_FMT_G);
+    kv_row(b, "Weights", oct_rep_get(doc, "weights"), OCT_FMT_G);
+    kv_row(b, "Analysis time", oct_rep_get(doc, "seconds"), OCT_FMT_SEC);
+    P(b, "</table>\n");
+}
+
+static void metric_tiles(oct_rep_buf *b, const cJSON *s) {
+    const char *metric = oct_rep_str(s, "metric");
+    const char *label = metric_label(metric);
+    P(b, "<h3>");
+    if (label)
+        P(b, label);
+    else
+        E(b, metric);
+    P(b, "</h3>\n<div class=\"tiles\">\n");
+    int db = metric && !strcmp(metric, "sqnr_db");
+    oct_rep_style st = db ? OCT_FMT_DB : OCT_FMT_FIX4;
+    tile(b, "FP32", oct_rep_get(s, "fp32"), st, db ? " dB" : NULL);
+    tile(b, "plan", oct_rep_get(s, "plan"), st, db ? " dB" : NULL);
+    double f, q;
+    if (oct_rep_numk(s, "fp32", &f) == OCT_REP_FINITE &&
+        oct_rep_numk(s, "plan", &q) == OCT_REP_FINITE && f > 0 && !db) {
+        P(b, "<div class=\"tile\"><div class=\"k\">plan / FP32</div><div class=\"v\">");
+        oct_rep_val(b, OCT_REP_FINITE, q / f, OCT_FMT_PCT);
+        P(b, "</div></div>\n");
+    }
+    const cJSON *lat = oct_rep_get(s, "latency_ms");
+    if (cJSON_IsObject(lat)) {
+        tile(b, "latency FP32", oct_rep_get(lat, "fp32"), OCT_FMT_G, " ms");
+        tile(b, "latency plan", oct_rep_get(lat, "plan"), OCT_FMT_G, " ms");
+        if (oct_rep_numk(lat, "fp32", &f) == OCT_REP_FINITE &&
+            oct_rep_numk(lat, "plan", &q) == OCT_REP_FINITE && q > 0)
+            PF(b,
+               "<div class=\"tile\"><div class=\"k\">speed-up</div>"
+               "<div class=\"v\">%.2f&times;</div></div>\n",
+               f / q);
+    }
+    P(b, "</div>\n");
+}
+
+static void outputs_table(oct_rep_buf *b, const cJSON *s) {
+    P(b, "<h3>Outputs</h3>\n");
+    const cJSON *outs = oct_rep_get(s, "outputs");
+    if (oct_rep_len(outs)) {
+        P(b, "<table><thead><tr><th>output</th><th class=\"n\">SQNR (dB)</th>"
+             "<th class=\"n\">cosine</th><th class=\"n\">rel L2</th>"
+             "<th class=\"n\">max abs err</th><th class=\"n\">zeroed</th></tr></thead><tbody>\n");
+        const cJSON *o;
+        OCT_REP_EACH(o, outs) {
+            double v;
+            int bad = oct_rep_numk(o, "sqnr_db", &v) == OCT_REP_FINITE && v < 20;
+            P(b, bad ? "<tr class=\"bad\">" : "<tr>");
+            oct_rep_td_text(b, oct_rep_str(o, "name"), "name");
+            oct_rep_td_num(b, oct_rep_get(o, "sqnr_db"), OCT_FMT_DB, "q");
+            oct_rep_td_num(b, oct_rep_get(o, "cosine"), OCT_FMT_FIX4, NULL);
+            oct_rep_td_num(b, oct_rep_get(o, "rel_l2"), OCT_FMT_G, NULL);
+            oct_rep_td_num(b, oct_rep_get(o, "max_abs_err"), OCT_FMT_G, NULL);
+            oct_rep_td_num(b, oct_rep_get(o, "zeroed_rate"), OCT_FMT_PCT, NULL);
+            P(b, "</tr>\n");
+        }
+        P(b, "</tbody></table>\n");
+    } else {
+        P(b, "<p class=\"none\">No outputs listed.</p>\n");
+    }
+}
+
+static void precision_table(oct_rep_buf *b, const cJSON *s) {
+    P(b, "<table class=\"kv\">\n");
+    kv_row(b, "INT8 tensors", oct_rep_get(s, "int8_tensors"), OCT_FMT_INT);
+    kv_row(b, "Float tensors", oct_rep_get(s, "float_tensors"), OCT_FMT_INT);
+    kv_row(b, "INT8 nodes", oct_rep_get(s, "int8_nodes"), OCT_FMT_INT);
+    kv_row(b, "Float nodes", oct_rep_get(s, "float_nodes"), OCT_FMT_INT);
+    kv_row(b, "FLOPs", oct_rep_get(s, "flops_total"), OCT_FMT_FLOPS);
+    double tot, out;
+    int tk = oct_rep_numk(s, "flops_total", &tot) == OCT_REP_FINITE;
+    P(b, "<tr><th>FLOPs outside INT8</th><td>");
+    if (oct_rep_numk(s, "flops_outside_int8", &out) == OCT_REP_FINITE) {
+        oct_rep_val(b, OCT_REP_FINITE, out, OCT_FMT_FLOPS);
+        if (tk && tot > 0) {
+            P(b, " (");
+            oct_rep_val(b, OCT_REP_FINITE, out / tot, OCT_FMT_PCT);
+            P(b, " of all)");
+        }
+    } else {
+        P(b, "&mdash;");
+    }
+    P(b, "</td></tr>\n</table>\n");
+}
+
 static void summary_tune(oct_rep_buf *b, const cJSON *tune, double total, int total_known) {
-    P(b, "<h3>Tuning</h3>\n<table class=\"kv\">\n");
+    P(b, "<h3>Tuning</h3>\n<div class=\"cols\"><div><table class=\"kv\">\n");
     kv_row(b, "Target", oct_rep_get(tune, "target"), OCT_FMT_G);
     const cJSON *met = oct_rep_get(tune, "met");
     P(b, "<tr><th>Result</th><td>");
@@ -67,7 +163,7 @@ static void summary_tune(oct_rep_buf *b, const cJSON *tune, double total, int to
     PF(b, "%d", oct_rep_len(oct_rep_get(tune, "fallback_nodes")));
     P(b, "</td></tr>\n<tr><th>FLOPs outside INT8</th><td>");
     flops_share(b, oct_rep_get(tune, "flops_outside_int8"), total, total_known);
-    P(b, "</td></tr>\n</table>\n");
+    P(b, "</td></tr>\n</table></div><div>\n");
     const cJSON *steps = oct_rep_get(tune, "steps");
     if (oct_rep_len(steps)) {
         P(b, "<table class=\"steps\"><thead><tr><th>step</th><th class=\"n\">metric</th>"
@@ -87,7 +183,7 @@ static void summary_tune(oct_rep_buf *b, const cJSON *tune, double total, int to
     } else {
         P(b, "<p class=\"none\">No tuning steps recorded.</p>\n");
     }
-    P(b, "<h3>Nodes kept out of INT8 by tuning</h3>\n");
+    P(b, "</div></div>\n<h3>Nodes kept out of INT8 by tuning</h3>\n");
     oct_rep_name_list(b, oct_rep_get(tune, "fallback_nodes"));
 }
 
@@ -99,98 +195,18 @@ void oct_rep_section_summary(oct_rep_buf *b, const cJSON *doc) {
         E(b, fmt);
         P(b, "&quot;, not &quot;octet-analysis&quot;; what it shares with one is shown.</p>\n");
     }
-    P(b, "<table class=\"kv\">\n");
-    kv_row(b, "Model", oct_rep_get(doc, "model"), OCT_FMT_G);
-    kv_row(b, "Plan", oct_rep_get(doc, "plan"), OCT_FMT_G);
-    kv_row(b, "Images", oct_rep_get(doc, "images"), OCT_FMT_INT);
-    kv_row(b, "Data", oct_rep_get(doc, "data"), OCT_FMT_G);
-    kv_row(b, "Calibration method", oct_rep_get(doc, "plan_method"), OCT_FMT_G);
-    kv_row(b, "Scheme", oct_rep_get(doc, "plan_scheme"), OCT_FMT_G);
-    kv_row(b, "Weights", oct_rep_get(doc, "weights"), OCT_FMT_G);
-    kv_row(b, "Analysis time", oct_rep_get(doc, "seconds"), OCT_FMT_SEC);
-    P(b, "</table>\n");
-
+    P(b, "<div class=\"cols\"><div><h3>Run</h3>\n");
+    run_table(b, doc);
+    P(b, "</div><div><h3>Precision</h3>\n");
     const cJSON *s = oct_rep_get(doc, "summary");
-    if (!cJSON_IsObject(s)) {
+    if (cJSON_IsObject(s))
+        precision_table(b, s);
+    else
         P(b, "<p class=\"none\">The document has no summary.</p>\n");
-    } else {
-        const char *metric = oct_rep_str(s, "metric");
-        const char *label = metric_label(metric);
-        P(b, "<h3>");
-        if (label)
-            P(b, label);
-        else
-            E(b, metric);
-        P(b, "</h3>\n<div class=\"tiles\">\n");
-        int db = metric && !strcmp(metric, "sqnr_db");
-        oct_rep_style st = db ? OCT_FMT_DB : OCT_FMT_FIX4;
-        tile(b, "FP32", oct_rep_get(s, "fp32"), st, db ? " dB" : NULL);
-        tile(b, "plan", oct_rep_get(s, "plan"), st, db ? " dB" : NULL);
-        double f, q;
-        if (oct_rep_numk(s, "fp32", &f) == OCT_REP_FINITE &&
-            oct_rep_numk(s, "plan", &q) == OCT_REP_FINITE && f > 0 && !db) {
-            P(b, "<div class=\"tile\"><div class=\"k\">plan / FP32</div><div class=\"v\">");
-            oct_rep_val(b, OCT_REP_FINITE, q / f, OCT_FMT_PCT);
-            P(b, "</div></div>\n");
-        }
-        const cJSON *lat = oct_rep_get(s, "latency_ms");
-        if (cJSON_IsObject(lat)) {
-            tile(b, "latency FP32", oct_rep_get(lat, "fp32"), OCT_FMT_G, " ms");
-            tile(b, "latency plan", oct_rep_get(lat, "plan"), OCT_FMT_G, " ms");
-            if (oct_rep_numk(lat, "fp32", &f) == OCT_REP_FINITE &&
-                oct_rep_numk(lat, "plan", &q) == OCT_REP_FINITE && q > 0)
-                PF(b,
-                   "<div class=\"tile\"><div class=\"k\">speed-up</div>"
-                   "<div class=\"v\">%.2f&times;</div></div>\n",
-                   f / q);
-        }
-        P(b, "</div>\n");
-
-        P(b, "<h3>Outputs</h3>\n");
-        const cJSON *outs = oct_rep_get(s, "outputs");
-        if (oct_rep_len(outs)) {
-            P(b,
-              "<table><thead><tr><th>output</th><th class=\"n\">SQNR (dB)</th>"
-              "<th class=\"n\">cosine</th><th class=\"n\">rel L2</th>"
-              "<th class=\"n\">max abs err</th><th class=\"n\">zeroed</th></tr></thead><tbody>\n");
-            const cJSON *o;
-            OCT_REP_EACH(o, outs) {
-                double v;
-                int bad = oct_rep_numk(o, "sqnr_db", &v) == OCT_REP_FINITE && v < 20;
-                P(b, bad ? "<tr class=\"bad\">" : "<tr>");
-                oct_rep_td_text(b, oct_rep_str(o, "name"), "name");
-                oct_rep_td_num(b, oct_rep_get(o, "sqnr_db"), OCT_FMT_DB, "q");
-                oct_rep_td_num(b, oct_rep_get(o, "cosine"), OCT_FMT_FIX4, NULL);
-                oct_rep_td_num(b, oct_rep_get(o, "rel_l2"), OCT_FMT_G, NULL);
-                oct_rep_td_num(b, oct_rep_get(o, "max_abs_err"), OCT_FMT_G, NULL);
-                oct_rep_td_num(b, oct_rep_get(o, "zeroed_rate"), OCT_FMT_PCT, NULL);
-                P(b, "</tr>\n");
-            }
-            P(b, "</tbody></table>\n");
-        } else {
-            P(b, "<p class=\"none\">No outputs listed.</p>\n");
-        }
-
-        P(b, "<h3>Precision</h3>\n<table class=\"kv\">\n");
-        kv_row(b, "INT8 tensors", oct_rep_get(s, "int8_tensors"), OCT_FMT_INT);
-        kv_row(b, "Float tensors", oct_rep_get(s, "float_tensors"), OCT_FMT_INT);
-        kv_row(b, "INT8 nodes", oct_rep_get(s, "int8_nodes"), OCT_FMT_INT);
-        kv_row(b, "Float nodes", oct_rep_get(s, "float_nodes"), OCT_FMT_INT);
-        kv_row(b, "FLOPs", oct_rep_get(s, "flops_total"), OCT_FMT_FLOPS);
-        double tot, out;
-        int tk = oct_rep_numk(s, "flops_total", &tot) == OCT_REP_FINITE;
-        P(b, "<tr><th>FLOPs outside INT8</th><td>");
-        if (oct_rep_numk(s, "flops_outside_int8", &out) == OCT_REP_FINITE) {
-            oct_rep_val(b, OCT_REP_FINITE, out, OCT_FMT_FLOPS);
-            if (tk && tot > 0) {
-                P(b, " (");
-                oct_rep_val(b, OCT_REP_FINITE, out / tot, OCT_FMT_PCT);
-                P(b, " of all)");
-            }
-        } else {
-            P(b, "&mdash;");
-        }
-        P(b, "</td></tr>\n</table>\n");
+    P(b, "</div></div>\n");
+    if (cJSON_IsObject(s)) {
+        metric_tiles(b, s);
+        outputs_table(b, s);
     }
     const cJSON *tune = oct_rep_get(doc, "tune");
     if (cJSON_IsObject(tune)) {
