@@ -66,8 +66,8 @@ if "$driver" --render "$fixture" "$work/fixture.html"; then
   check "fixture rendered" true
   page_checks fixture
   dom=$work/fixture.dom
-  check "fixture: the sorting script did not run to its end on both tables" \
-    test "$(count 'data-sort-ready="1"' "$dom")" = 2
+  check "fixture: the sorting script did not run to its end on the three tables" \
+    test "$(count 'data-sort-ready="1"' "$dom")" = 3
   check "fixture: svg charts lost or added by the parser" \
     test "$(count '<svg' "$dom")" = "$(count '<svg' "$work/fixture.html")"
   check "fixture: chart points lost" \

@@ -458,8 +458,11 @@ static void test_fixture(const char *fixture) {
     CHECK(count(s, "<tr class=\"hl\">") == 2, "plan: %d highlighted rows",
           count(s, "<tr class=\"hl\">"));
     CHECK(strstr(s, "10 nodes: <b>8</b> int8") != NULL, "plan: counts missing");
-    CHECK(count(s, "<tr") == 11, "plan: %d rows", count(s, "<tr"));
+    CHECK(count(s, "<tr") == 13, "plan: %d rows (10 nodes, 1 weight, 2 headers)", count(s, "<tr"));
     CHECK(strstr(s, ">660.00 M<") != NULL, "plan: FLOPs missing");
+    CHECK(strstr(s, "<h3>Weights</h3>") && strstr(s, "<td>per-channel</td>") &&
+              strstr(s, "data-v=\"320\">320</td>"),
+          "plan: the weights table is missing or wrong");
     free(s);
     free(html);
 
@@ -489,6 +492,7 @@ static void test_degenerate(void) {
                   strstr(html, "Not computed (run with --sensitivity).") &&
                   strstr(html, "No histograms in the document.") &&
                   strstr(html, "The document lists no plan nodes.") &&
+                  strstr(html, "The document lists no weights.") &&
                   strstr(html, "The document has no summary.") &&
                   strstr(html, "the document lists no tensors"),
               "empty: a missing part is not reported");
@@ -522,6 +526,8 @@ static void test_degenerate(void) {
         "\"plan_nodes\":[{\"node\":\"n<1>\",\"flops\":\"inf\"},{},7,{\"precision\":\"a\"},"
         " {\"precision\":\"b\"},{\"precision\":\"c\"},{\"precision\":\"d\"},{\"precision\":\"e\"},"
         " {\"precision\":\"f\"},{\"precision\":\"g\"},{\"precision\":\"h\"},{\"precision\":\"i\"}],"
+        "\"weights_info\":[{\"node\":\"w<1>\",\"absmax_min\":0,\"absmax_max\":\"inf\","
+        " \"per_tensor\":\"x\",\"channels\":null},7,{\"absmax_min\":1e-300,\"absmax_max\":1e300}],"
         "\"tune\":{\"steps\":[{},null],\"met\":\"maybe\",\"fallback_nodes\":[null,1]}}";
     html = render_json(odd, "odd");
     check_page(html, "odd");
@@ -530,6 +536,7 @@ static void test_degenerate(void) {
               "odd: the name with <&\"> is not escaped");
         CHECK(strstr(html, "x&lt;y") != NULL, "odd: the rule is not escaped");
         CHECK(strstr(html, "n&lt;1&gt;") != NULL, "odd: the node is not escaped");
+        CHECK(strstr(html, "w&lt;1&gt;") != NULL, "odd: the weight node is not escaped");
         CHECK(strstr(html, "&quot;other&quot;, not &quot;octet-analysis&quot;") != NULL,
               "odd: foreign format not noted");
         char *sq = section(html, "sqnr");

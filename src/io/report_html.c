@@ -243,12 +243,11 @@ static void section_histograms(oct_rep_buf *b, const cJSON *doc) {
 }
 
 /* ---- plan -------------------------------------------------------------- */
-static void section_plan(oct_rep_buf *b, const cJSON *doc) {
-    oct_rep_section_open(b, "plan", "Plan");
+static void plan_table(oct_rep_buf *b, const cJSON *doc) {
     const cJSON *nodes = oct_rep_get(doc, "plan_nodes");
     int n = oct_rep_len(nodes);
     if (!n) {
-        P(b, "<p class=\"none\">The document lists no plan nodes.</p>\n</section>\n");
+        P(b, "<p class=\"none\">The document lists no plan nodes.</p>\n");
         return;
     }
     /* counts and FLOPs per precision */
@@ -303,7 +302,56 @@ static void section_plan(oct_rep_buf *b, const cJSON *doc) {
             P(b, "<td class=\"n\" data-v=\"\">&mdash;</td>");
         P(b, "</tr>\n");
     }
-    P(b, "</tbody></table></div>\n</section>\n");
+    P(b, "</tbody></table></div>\n");
+}
+
+/* Weights of Conv/Gemm/MatMul nodes: how far apart the channels' ranges are
+ * (max/min), which matters when they share one per-tensor scale. */
+static void weights_table(oct_rep_buf *b, const cJSON *doc) {
+    const cJSON *ws = oct_rep_get(doc, "weights_info");
+    P(b, "<h3>Weights</h3>\n");
+    if (!oct_rep_len(ws)) {
+        P(b, "<p class=\"none\">The document lists no weights.</p>\n");
+        return;
+    }
+    P(b, "<p class=\"note\">|w| per output channel: smallest, median and largest channel "
+         "maximum; spread is largest / smallest. With a per-tensor scale, channels far below the "
+         "largest get few INT8 levels.</p>\n");
+    P(b, "<div class=\"scroll\"><table class=\"sortable weights\"><thead><tr><th>node</th>"
+         "<th>op</th><th>precision</th><th>scale</th><th class=\"n\">channels</th>"
+         "<th class=\"n\">min</th><th class=\"n\">median</th><th class=\"n\">max</th>"
+         "<th class=\"n\">spread</th><th class=\"n\">FLOPs</th></tr></thead><tbody>\n");
+    const cJSON *w;
+    OCT_REP_EACH(w, ws) {
+        const cJSON *pt = oct_rep_get(w, "per_tensor");
+        P(b, "<tr>");
+        oct_rep_td_text(b, oct_rep_str(w, "node"), "name");
+        oct_rep_td_text(b, oct_rep_str(w, "op"), NULL);
+        oct_rep_td_text(b, oct_rep_str(w, "precision"), NULL);
+        oct_rep_td_text(
+            b, cJSON_IsBool(pt) ? (cJSON_IsTrue(pt) ? "per-tensor" : "per-channel") : NULL, NULL);
+        oct_rep_td_num(b, oct_rep_get(w, "channels"), OCT_FMT_INT, NULL);
+        oct_rep_td_num(b, oct_rep_get(w, "absmax_min"), OCT_FMT_G, NULL);
+        oct_rep_td_num(b, oct_rep_get(w, "absmax_median"), OCT_FMT_G, NULL);
+        oct_rep_td_num(b, oct_rep_get(w, "absmax_max"), OCT_FMT_G, NULL);
+        double lo, hi;
+        if (oct_rep_numk(w, "absmax_min", &lo) == OCT_REP_FINITE &&
+            oct_rep_numk(w, "absmax_max", &hi) == OCT_REP_FINITE && lo > 0 && hi >= lo &&
+            hi / lo < 1e300)
+            PF(b, "<td class=\"n\" data-v=\"%.17g\">%.4g</td>", hi / lo, hi / lo);
+        else
+            P(b, "<td class=\"n\" data-v=\"\">&mdash;</td>");
+        oct_rep_td_num(b, oct_rep_get(w, "flops"), OCT_FMT_FLOPS, NULL);
+        P(b, "</tr>\n");
+    }
+    P(b, "</tbody></table></div>\n");
+}
+
+static void section_plan(oct_rep_buf *b, const cJSON *doc) {
+    oct_rep_section_open(b, "plan", "Plan");
+    plan_table(b, doc);
+    weights_table(b, doc);
+    P(b, "</section>\n");
 }
 
 /* ---- the page ---------------------------------------------------------- */
