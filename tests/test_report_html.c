@@ -537,6 +537,11 @@ static void test_degenerate(void) {
         CHECK(strstr(html, "x&lt;y") != NULL, "odd: the rule is not escaped");
         CHECK(strstr(html, "n&lt;1&gt;") != NULL, "odd: the node is not escaped");
         CHECK(strstr(html, "w&lt;1&gt;") != NULL, "odd: the weight node is not escaped");
+        CHECK(
+            strstr(html,
+                   "<b>3</b> unknown, <b>1</b> a, <b>1</b> b, <b>1</b> c, <b>1</b> d, <b>1</b> e, "
+                   "<b>1</b> f, <b>3</b> other.") != NULL,
+            "odd: precisions beyond the seventh not counted as other");
         CHECK(strstr(html, "&quot;other&quot;, not &quot;octet-analysis&quot;") != NULL,
               "odd: foreign format not noted");
         char *sq = section(html, "sqnr");

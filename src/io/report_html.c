@@ -109,9 +109,8 @@ static void section_sqnr(oct_rep_buf *b, const cJSON *doc) {
     oct_rep_section_open(b, "sqnr", "SQNR along the graph");
     const cJSON *ts = oct_rep_get(doc, "tensors");
     P(b, "<p class=\"note\">Each point is a tensor: the quantized run against FP32, error "
-         "accumulated upstream included. Points in the band at the top (&infin;) have no error at "
-         "all; "
-         "the dashed line marks 20 dB.</p>\n");
+         "accumulated upstream included. Points in the band at the top (&infin;) have no error "
+         "at all; the dashed line marks 20 dB.</p>\n");
     PF(b,
        "<div class=\"legend\"><span><i class=\"dot\" style=\"background:%s\"></i>int8 tensor</span>"
        "<span><i class=\"dot\" style=\"background:%s\"></i>float tensor</span></div>\n",
@@ -179,8 +178,12 @@ static void section_sensitivity(oct_rep_buf *b, const cJSON *doc) {
     P(b, " image(s). Hover a bar for the tensor's full name and its consumer nodes.</p>\n");
     static const struct {
         const char *key, *title, *how;
-    } parts[] = {{"only", "Only this tensor in INT8", "(everything else in FP32): the worst first"},
-                 {"except", "Everything in INT8 except this tensor", "the largest gain first"}};
+    } parts[] = {{"only", "Only this tensor in INT8",
+                  "Everything else stays in FP32: a low score means this tensor alone hurts. "
+                  "Worst first"},
+                 {"except", "Everything in INT8 except this tensor",
+                  "Only this tensor stays in FP32: a high score means keeping it out of INT8 helps "
+                  "most. Best first"}};
     for (int i = 0; i < 2; i++) {
         const cJSON *r = oct_rep_get(s, parts[i].key);
         int n = oct_rep_len(r);
@@ -261,15 +264,20 @@ static void plan_table(oct_rep_buf *b, const cJSON *doc) {
         int k = 0;
         while (k < np && strcmp(names[k], p))
             k++;
-        if (k == np) {
-            if (np == 8)
-                k = 7, p = "other";
-            else
+        if (k == np) { /* the eighth and later precisions are counted as "other" */
+            if (np < 7) {
                 names[np++] = p;
+            } else {
+                k = 7;
+                if (np == 7) names[np++] = "other";
+            }
         }
         double f;
         cnt[k]++;
-        if (oct_rep_numk(x, "flops", &f) == OCT_REP_FINITE && f > 0) fl[k] += f, total += f;
+        if (oct_rep_numk(x, "flops", &f) == OCT_REP_FINITE && f > 0) {
+            f = fmin(f, 1e290); /* no sum overflows */
+            fl[k] += f, total += f;
+        }
     }
     PF(b, "<p>%d node%s: ", n, n == 1 ? "" : "s");
     for (int k = 0; k < np; k++) {
