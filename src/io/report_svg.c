@@ -73,8 +73,8 @@ void oct_rep_svg_sqnr(oct_rep_buf *b, const cJSON *tensors) {
     }
     qsort(pts, (size_t)np, sizeof *pts, cmp_point);
     /* The y range covers every finite value within [-60, 160] dB, 0 and 40 dB
-     * at least; beyond it points are clipped to the edge. +inf sits on the
-     * top edge, -inf on the bottom one. */
+     * at least; beyond it points are clipped to the edge. +inf sits in a
+     * band above the top edge, -inf on the bottom edge. */
     if (vmin < INFINITY) {
         ymin = vmin < 0 ? floor(vmin / 10) * 10 : 0;
         ymax = vmax > 30 ? ceil(vmax / 10) * 10 + 10 : 40;
@@ -206,7 +206,7 @@ void oct_rep_svg_ranking(oct_rep_buf *b, const cJSON *ranking, int top, const ch
     }
     double span = hi - lo;
     if (inf & 1) hi += 0.1 * span;
-    if ((inf & 2) && lo < 0) lo -= 0.1 * span;
+    if (inf & 2) lo -= 0.1 * span;
     const int W = 1100, LABEL = 430, R = 90, T = 8, ROW = 20, BAR = 14;
     const int H = T + n * ROW + 30;
     const double pw = W - LABEL - R;
