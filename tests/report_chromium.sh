@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# report_chromium.sh TEST_REPORT_HTML FIXTURE.json SCRATCH_DIR
+# report_chromium.sh TEST_REPORT_HTML FIXTURE.json SCRATCH_DIR [DOC.json...]
 # Renders the fixture (and an empty document) to HTML with the test driver,
 # loads each page in headless Chromium and checks: no console message at all
 # (no script error, no load blocked by the page's Content-Security-Policy),
 # no network request made by the page, the six sections in the DOM, the
 # sorting script ran to its end on both tables, names stayed text. Skips
-# (77) when chromium is not installed. Ends with "N passed, N failed".
+# (77) when chromium is not installed. Further documents (e.g. a real
+# `octet analyze` output) get the checks that hold for every page. Ends
+# with "N passed, N failed".
 set -u
 driver=$1 fixture=$2 scratch=$3
+shift 3
 
 chromium=${CHROMIUM:-}
 [ -n "$chromium" ] || chromium=$(command -v chromium || command -v chromium-browser || true)
@@ -102,6 +105,18 @@ if "$driver" --render "$work/empty.json" "$work/empty.html"; then
 else
   check "empty rendered" false
 fi
+
+# further documents
+i=0
+for doc in "$@"; do
+  i=$((i + 1))
+  if "$driver" --render "$doc" "$work/doc$i.html"; then
+    check "$doc rendered" true
+    page_checks "doc$i"
+  else
+    check "$doc rendered" false
+  fi
+done
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -7,6 +7,9 @@
  *   test_report_html FIXTURE.json SCRATCH_DIR    run the tests
  *   test_report_html --render IN.json OUT.html   just render (for the
  *                                                 Chromium test)
+ *   test_report_html --check DOC.json SCRATCH_DIR render any document (a
+ *                                                 real analysis) and check
+ *                                                 what holds for all pages
  *
  * Prints one line per failure and a closing "N passed, N failed". */
 #include <ctype.h>
@@ -326,6 +329,28 @@ static void check_page(const char *html, const char *label) {
     CHECK(!bare_word(body, "inf"), "%s: an inf was printed", label);
     CHECK(!strstr(body, "(null)"), "%s: a NULL string was printed", label);
     free(body);
+}
+
+/* Renders a document from a file and checks what holds for every document:
+ * the page (check_page) and every tensor name in it, escaped. */
+static void check_document(const char *path) {
+    char *json = read_file(path);
+    cJSON *doc = json ? cJSON_Parse(json) : NULL;
+    free(json);
+    CHECK(doc != NULL, "cannot read or parse %s", path);
+    if (!doc) return;
+    char *html = render(doc, "document");
+    check_page(html, path);
+    const cJSON *t;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(doc, "tensors")) {
+        const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(t, "name"));
+        if (!name || !html) continue;
+        char *e = esc(name);
+        CHECK(strstr(html, e) != NULL, "tensor %s not in the page", name);
+        free(e);
+    }
+    free(html);
+    cJSON_Delete(doc);
 }
 
 /* ---- the fixture ------------------------------------------------------- */
@@ -671,8 +696,17 @@ int main(int argc, char **argv) {
         if (st) fprintf(stderr, "%s\n", err.message);
         return st ? 1 : 0;
     }
+    if (argc == 4 && !strcmp(argv[1], "--check")) { /* any document, e.g. a real analysis */
+        scratch = argv[3];
+        mkdir(scratch, 0755);
+        check_document(argv[2]);
+        printf("%d passed, %d failed\n", passed, failed);
+        return failed ? 1 : 0;
+    }
     if (argc != 3) {
-        fprintf(stderr, "usage: %s FIXTURE.json SCRATCH_DIR | --render IN.json OUT.html\n",
+        fprintf(stderr,
+                "usage: %s FIXTURE.json SCRATCH_DIR | --render IN.json OUT.html | "
+                "--check DOC.json SCRATCH_DIR\n",
                 argv[0]);
         return 2;
     }

@@ -90,7 +90,9 @@ static void section_diagnosis(oct_rep_buf *b, const cJSON *doc) {
         if (cJSON_IsObject(d)) count[severity_rank(oct_rep_str(d, "severity"))]++;
     }
     if (!count[0] && !count[1] && !count[2] && !count[3]) {
-        P(b, "<p class=\"none\">No problems found.</p>\n</section>\n");
+        P(b, "<p class=\"none\">No problems found.");
+        if (!cJSON_IsArray(ds)) P(b, " (The document carries no diagnosis results.)");
+        P(b, "</p>\n</section>\n");
         return;
     }
     PF(b, "<p>%d error%s, %d warning%s, %d note%s.</p>\n", count[0], count[0] == 1 ? "" : "s",
