@@ -207,8 +207,18 @@ void oct_rep_svg_ranking(oct_rep_buf *b, const cJSON *ranking, int top, const ch
     double span = hi - lo;
     if (inf & 1) hi += 0.1 * span;
     if (inf & 2) lo -= 0.1 * span;
-    const int W = 1100, LABEL = 430, R = 90, T = 8, ROW = 20, BAR = 14;
-    const int H = T + n * ROW + 30;
+    /* room for the longest label (names are cut to 58 characters) */
+    size_t longest = 9;
+    for (int i = 0; i < n; i++) {
+        const char *name = oct_rep_str(cJSON_GetArrayItem(ranking, i), "tensor");
+        size_t chars = 0;
+        for (const char *c = name ? name : ""; *c; c++)
+            if ((*c & 0xC0) != 0x80) chars++;
+        if (chars > longest) longest = chars;
+    }
+    if (longest > 58) longest = 58;
+    const int W = 1100, LABEL = 24 + (int)(longest * 6.7), R = 90, T = 8, ROW = 20, BAR = 14;
+    const int H = T + n * ROW + 44;
     const double pw = W - LABEL - R;
 #define BX(v) (LABEL + ((v)-lo) / (hi - lo) * pw)
     svg_open(b, W, H, "chart ranking", "sensitivity ranking");
@@ -265,6 +275,10 @@ void oct_rep_svg_ranking(oct_rep_buf *b, const cJSON *ranking, int top, const ch
     }
     oct_rep_printf(b, "<line class=\"axis\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>\n", BX(0),
                    BX(0), T, T + n * ROW);
+    oct_rep_printf(b, "<text class=\"label\" x=\"%.0f\" y=\"%d\" text-anchor=\"middle\">",
+                   LABEL + pw / 2, H - 4);
+    oct_rep_esc(b, score_name);
+    oct_rep_puts(b, "</text>\n");
 #undef BX
     oct_rep_puts(b, "</svg>\n");
 }
