@@ -306,9 +306,10 @@ static void plan_table(oct_rep_buf *b, const cJSON *doc) {
         oct_rep_td_text(b, p, NULL);
         oct_rep_td_num(b, oct_rep_get(x, "flops"), OCT_FMT_FLOPS, NULL);
         double f;
-        if (total > 0 && oct_rep_numk(x, "flops", &f) == OCT_REP_FINITE && f >= 0)
-            PF(b, "<td class=\"n\" data-v=\"%.17g\">%.2f%%</td>", f / total, 100 * f / total);
-        else
+        if (total > 0 && oct_rep_numk(x, "flops", &f) == OCT_REP_FINITE && f >= 0) {
+            f = fmin(f, 1e290) / total; /* as clamped in the sum */
+            PF(b, "<td class=\"n\" data-v=\"%.17g\">%.2f%%</td>", f, 100 * f);
+        } else
             P(b, "<td class=\"n\" data-v=\"\">&mdash;</td>");
         P(b, "</tr>\n");
     }

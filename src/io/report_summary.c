@@ -1,5 +1,6 @@
 /* The HTML report's summary section: the run, the metric, the outputs, the
  * precision counts and the tuning result. */
+#include <math.h>
 #include <string.h>
 
 #include "io/report_internal.h"
@@ -89,7 +90,7 @@ static void metric_tiles(oct_rep_buf *b, const cJSON *s) {
         tile(b, "latency FP32", oct_rep_get(lat, "fp32"), OCT_FMT_G, " ms");
         tile(b, "latency plan", oct_rep_get(lat, "plan"), OCT_FMT_G, " ms");
         if (oct_rep_numk(lat, "fp32", &f) == OCT_REP_FINITE &&
-            oct_rep_numk(lat, "plan", &q) == OCT_REP_FINITE && q > 0)
+            oct_rep_numk(lat, "plan", &q) == OCT_REP_FINITE && q > 0 && isfinite(f / q))
             PF(b,
                "<div class=\"tile\"><div class=\"k\">speed-up</div>"
                "<div class=\"v\">%.2f&times;</div></div>\n",

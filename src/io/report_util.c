@@ -215,7 +215,9 @@ void oct_rep_val(oct_rep_buf *b, oct_rep_kind k, double v, oct_rep_style style) 
     case OCT_FMT_DB: oct_rep_printf(b, "%.1f", v); break;
     case OCT_FMT_FIX4: oct_rep_printf(b, "%.4f", v); break;
     case OCT_FMT_PCT:
-        if (v != 0 && fabs(v) < 1e-4)
+        if (!isfinite(v * 100)) /* a "share" near DBL_MAX */
+            oct_rep_puts(b, v > 0 ? "&infin;" : "&minus;&infin;");
+        else if (v != 0 && fabs(v) < 1e-4)
             oct_rep_printf(b, "%.2g%%", v * 100);
         else
             oct_rep_printf(b, "%.2f%%", v * 100);
@@ -232,7 +234,10 @@ void oct_rep_val(oct_rep_buf *b, oct_rep_kind k, double v, oct_rep_style style) 
         double a = v;
         while (fabs(a) >= 1000 && u < 5)
             a /= 1000, u++;
-        oct_rep_printf(b, u ? "%.2f%s" : "%.0f%s", a, unit[u]);
+        if (fabs(a) >= 1e6)
+            oct_rep_printf(b, "%.3g", v);
+        else
+            oct_rep_printf(b, u ? "%.2f%s" : "%.0f%s", a, unit[u]);
         break;
     }
     case OCT_FMT_SEC: oct_rep_printf(b, "%.1f s", v); break;
