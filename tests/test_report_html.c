@@ -1,9 +1,9 @@
 /* Tests of the HTML report (src/io/report_html.c): the fixture
  * tests/data/analysis_small.json, degenerate documents built here and
  * randomly mutated copies of the fixture are rendered and the page is
- * checked: the six sections, escaping of every
- * name, nothing loaded from elsewhere, tags balanced and properly nested,
- * chart coordinates all finite numbers, and the content of each section.
+ * checked: the six sections, escaping of every name, nothing loaded from
+ * elsewhere, tags balanced and properly nested, chart coordinates all
+ * finite numbers, and the content of each section.
  *
  *   test_report_html FIXTURE.json SCRATCH_DIR    run the tests
  *   test_report_html --render IN.json OUT.html   just render (for the
