@@ -37,7 +37,8 @@ double oct_sqnr_db(double sum_ref2, double sum_err2);
 
 /* Both sensitivity rankings (sensitivity.c), added to the document as
  * "sensitivity": only this tensor INT8 (everything else FP32), and all INT8
- * but this tensor, scored by the SQNR of the network outputs against FP32
+ * but this tensor, scored against FP32 on the network outputs (or what a
+ * data-dependent selection such as TopK reads; sensitivity.c says how)
  * over the first n_images samples. Reruns only the steps downstream of the
  * changed tensor, from cached activations. */
 oct_status oct_sensitivity_run(const oct_model *m, const oct_session_options *so, const oct_plan *plan,

@@ -28,10 +28,26 @@ typedef struct graph_info {
     int *last;  /* last step reading it (n_steps for graph outputs) */
 } graph_info;
 
+/* What configurations are scored on (see scorer_make). */
+typedef struct scorer {
+    int n, total;
+    int *v, *nch, *off;
+    int *kidx; /* per value: its index among the scored, or -1 */
+    unsigned char *tail; /* per scored tensor: an output after a selection */
+    unsigned char *dep;  /* per value: computed from a selection's indices */
+} scorer;
+
 typedef struct sens_run {
     oct_session *s;
     cache *capture; /* non-NULL: copy each written value here (before fake quant) */
+    /* non-NULL rr: score each scored value as its step writes it (later
+     * steps may reuse its buffer), against ref */
+    const scorer *sc;
+    const cache *ref;
+    double *rr, *ee;
 } sens_run;
+
+static void score_value(const scorer *sc, int k, const float *b, const cache *ref, double *rr, double *ee);
 
 static void cache_free(cache *c, int n) {
     if (!c->data) return;
@@ -70,6 +86,10 @@ static oct_status run_steps(sens_run *r, int from, oct_error *err) {
             if (!g->values[v].is_shadow) vals[nv++] = v;
         }
         if (nv) OCT_TRY(oct_sim_observe(r->s->sim, g, k->node, nv, vals));
+        for (int o = 0; r->rr && o < nv; o++) {
+            int ki = r->sc->kidx[vals[o]];
+            if (ki >= 0 && g->values[vals[o]].t.data) score_value(r->sc, ki, g->values[vals[o]].t.data, r->ref, r->rr, r->ee);
+        }
     }
     return OCT_OK;
 }
@@ -119,27 +139,170 @@ static oct_status graph_info_make(const oct_session *s, graph_info *gi, oct_erro
     return OCT_OK;
 }
 
+/* What a configuration is scored on. The network outputs, unless they come
+ * out of a data-dependent selection (TopK indices, ArgMax, NMS, and the
+ * Gathers that use them: YOLOv10's top-300 output reorders when any score
+ * moves, so its SQNR says nothing about accuracy); then the tensors the
+ * selection reads instead. A tensor with a short last axis (2..128: boxes and
+ * class scores side by side) is scored per channel of that axis (see
+ * score_db), so class scores near 0..1 are not drowned by box coordinates in
+ * pixels. The score of a configuration is
+ * the worst of its tensors'. A configuration that quantizes only a tensor
+ * after the selection is also scored on the outputs: the selection then ran
+ * in FP32 and picked the same elements, and an output that inherits one
+ * shared scale (YOLOv10's [1,300,6] of boxes and scores) shows its damage. */
+
 typedef struct score {
     int v;
-    double rr, ee;
+    double *rr, *ee; /* per scored channel */
     double db;
 } score;
 
-static void add_output_error(const oct_session *s, const cache *fp32, double *rr, double *ee) {
+#define SCORE_MIN_DB (-20.0)
+#define SCORE_MAX_DB 100.0
+
+static int is_selector(const char *op) {
+    return !strcmp(op, "TopK") || !strcmp(op, "ArgMax") || !strcmp(op, "ArgMin") ||
+           !strcmp(op, "NonMaxSuppression");
+}
+
+static oct_status scorer_make(const oct_session *s, scorer *sc, oct_error *err) {
     const oct_graph *g = s->g;
-    for (int k = 0; k < g->n_outputs; k++) {
-        int v = g->outputs[k];
-        const oct_tensor *t = &g->values[v].t;
-        if (t->dtype != OCT_FLOAT || !t->data || !fp32->data[v]) continue;
-        const float *a = fp32->data[v], *b = t->data;
-        size_t n = fp32->bytes[v] / sizeof(float);
-        for (size_t i = 0; i < n; i++) {
-            double r = a[i], e = (double)b[i] - a[i];
-            if (!isfinite(r) || !isfinite(e)) continue;
-            *rr += r * r;
-            *ee += e * e;
+    int n = g->n_values;
+    unsigned char *dep = calloc((size_t)n + 1, 1), *pick = calloc((size_t)n + 1, 1);
+    if (!dep || !pick) {
+        free(dep);
+        free(pick);
+        return oct_fail(err, OCT_E_NOMEM, "out of memory");
+    }
+    /* nodes are in topological order */
+    for (int i = 0; i < g->n_nodes; i++) {
+        const oct_node *nd = &g->nodes[i];
+        if (nd->dead) continue;
+        int d = 0;
+        for (int k = 0; k < nd->n_in; k++) d |= nd->in[k] >= 0 && dep[nd->in[k]];
+        int sel = is_selector(nd->op_type);
+        for (int o = 0; o < nd->n_out; o++) {
+            if (nd->out[o] < 0) continue;
+            /* TopK's values are continuous in its input; its indices are not */
+            if (d || (sel && !(o == 0 && !strcmp(nd->op_type, "TopK")))) dep[nd->out[o]] = 1;
+        }
+        if (!d && !sel) continue;
+        for (int k = 0; k < nd->n_in; k++) {
+            int u = nd->in[k];
+            if (u >= 0 && !dep[u] && !g->values[u].is_const && g->values[u].t.dtype == OCT_FLOAT) pick[u] = 1;
         }
     }
+    /* outputs after a selection: scored only for configurations that change
+     * a tensor after the selection too (the selection then picks the same
+     * elements as in FP32, so the outputs compare element by element) */
+    for (int k = 0; k < g->n_outputs; k++) {
+        int v = g->outputs[k];
+        if (g->values[v].t.dtype == OCT_FLOAT) pick[v] = dep[v] ? 2 : 1;
+    }
+    int any = 0;
+    for (int v = 0; v < n; v++) any |= pick[v] == 1;
+    if (!any)
+        for (int k = 0; k < g->n_outputs; k++)
+            if (g->values[g->outputs[k]].t.dtype == OCT_FLOAT) pick[g->outputs[k]] = 1;
+    for (int v = 0; v < n; v++) sc->n += pick[v] != 0;
+    sc->v = calloc((size_t)sc->n + 1, sizeof(int));
+    sc->nch = calloc((size_t)sc->n + 1, sizeof(int));
+    sc->off = calloc((size_t)sc->n + 1, sizeof(int));
+    sc->kidx = malloc(((size_t)n + 1) * sizeof(int));
+    sc->tail = calloc((size_t)sc->n + 1, 1);
+    if (!sc->v || !sc->nch || !sc->off || !sc->kidx || !sc->tail) {
+        free(dep);
+        free(pick);
+        return oct_fail(err, OCT_E_NOMEM, "out of memory");
+    }
+    int k = 0;
+    for (int v = 0; v < n; v++) sc->kidx[v] = -1;
+    for (int v = 0; v < n; v++) {
+        if (!pick[v]) continue;
+        sc->kidx[v] = k;
+        sc->tail[k] = pick[v] == 2;
+        const oct_tensor *t = &g->values[v].t;
+        int64_t last = t->ndim >= 2 ? t->dims[t->ndim - 1] : 1;
+        int plain = !s->exec.x.layout || s->exec.x.layout[v] == OCT_LAYOUT_PLAIN;
+        sc->v[k] = v;
+        sc->nch[k] = plain && last >= 2 && last <= 128 ? (int)last : 1;
+        sc->off[k] = sc->total;
+        sc->total += sc->nch[k];
+        k++;
+    }
+    sc->dep = dep;
+    free(pick);
+    return OCT_OK;
+}
+
+static void scorer_free(scorer *sc) {
+    free(sc->kidx);
+    free(sc->tail);
+    free(sc->dep);
+    free(sc->v);
+    free(sc->nch);
+    free(sc->off);
+}
+
+static void score_value(const scorer *sc, int k, const float *b, const cache *ref, double *rr, double *ee) {
+    int v = sc->v[k], nch = sc->nch[k];
+    if (!ref->data[v]) return;
+    const float *a = ref->data[v];
+    size_t n = ref->bytes[v] / sizeof(float);
+    double *r2 = rr + sc->off[k], *e2 = ee + sc->off[k];
+    for (size_t i = 0; i < n; i++) {
+        double r = a[i], e = (double)b[i] - a[i];
+        if (!isfinite(r) || !isfinite(e)) continue;
+        size_t c = nch > 1 ? i % (size_t)nch : 0;
+        r2[c] += r * r;
+        e2[c] += e * e;
+    }
+}
+
+/* Before a partial run from step `from`: the scored values written earlier.
+ * Those live at `from` were restored with the configuration's precision and
+ * are scored as they are now; the others are the same as in the full run of
+ * this configuration's session (img_rr/img_ee: that run's per-image sums). */
+static void score_upstream(const scorer *sc, const graph_info *gi, const oct_session *s, int from, const cache *ref,
+                           const double *img_rr, const double *img_ee, double *rr, double *ee) {
+    for (int k = 0; k < sc->n; k++) {
+        int v = sc->v[k], pr = gi->prod[v];
+        if (pr == -2 || pr >= from) continue;
+        if (gi->last[v] >= from && s->g->values[v].t.data) {
+            score_value(sc, k, s->g->values[v].t.data, ref, rr, ee);
+            continue;
+        }
+        for (int c = 0; c < sc->nch[k]; c++) {
+            rr[sc->off[k] + c] += img_rr[sc->off[k] + c];
+            ee[sc->off[k] + c] += img_ee[sc->off[k] + c];
+        }
+    }
+}
+
+static double clamp_db(double db) { return db < SCORE_MIN_DB ? SCORE_MIN_DB : db > SCORE_MAX_DB ? SCORE_MAX_DB : db; }
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Per tensor: the mean SQNR (dB) of its worst quarter of channels, so a
+ * handful of ruined channels (a score column) is not averaged away by the
+ * healthy ones, while one rare class does not decide alone. */
+static double score_db(const scorer *sc, const double *rr, const double *ee, int with_tail) {
+    double worst = INFINITY, db[128];
+    for (int k = 0; k < sc->n; k++) {
+        if (sc->tail[k] && !with_tail) continue;
+        int nch = sc->nch[k];
+        for (int c = 0; c < nch; c++) db[c] = clamp_db(oct_sqnr_db(rr[sc->off[k] + c], ee[sc->off[k] + c]));
+        qsort(db, (size_t)nch, sizeof(double), cmp_double);
+        int q = (nch + 3) / 4;
+        double sum = 0;
+        for (int c = 0; c < q; c++) sum += db[c];
+        if (sum / q < worst) worst = sum / q;
+    }
+    return worst;
 }
 
 static int cmp_asc(const void *x, const void *y) {
@@ -185,11 +348,14 @@ oct_status oct_sensitivity_run(const oct_model *m, const oct_session_options *so
     cache ca = {0}, cb = {0};
     unsigned char *plan_prec = NULL, *zero = NULL;
     score *s_only = NULL, *s_except = NULL;
+    scorer sc = {0};
+    double *sums = NULL;
     int nc = 0;
     oct_status st = oct_session_create_simulated(m, so, fp32w, &only.s, err);
     oct_plan_free(fp32w);
     if (!st) st = oct_session_create_simulated(m, so, plan, &except.s, err);
     if (!st) st = graph_info_make(except.s, &gi, err);
+    if (!st) st = scorer_make(except.s, &sc, err);
     int n = gi.n_values;
     if (!st) {
         ca.data = calloc((size_t)n + 1, sizeof(void *));
@@ -212,19 +378,43 @@ oct_status oct_sensitivity_run(const oct_model *m, const oct_session_options *so
             nc++;
         }
     }
-    double base_rr = 0, base_ee = 0;
-    for (int img = 0; !st && img < n_images; img++) {
-        st = oct_sample_cache_set(samples, img, only.s, err);
-        if (!st) st = oct_sample_cache_set(samples, img, except.s, err);
-        /* full FP32 run, cached */
+    /* per configuration (and the plan itself, last): rr and ee per scored
+     * channel */
+    if (!st) {
+        sums = calloc((size_t)(2 * nc + 1) * 2 * (size_t)(sc.total + 1), sizeof(double));
+        if (!sums) st = oct_fail(err, OCT_E_NOMEM, "out of memory");
+        for (int i = 0; !st && i < nc; i++) {
+            s_only[i].rr = sums + (size_t)(2 * i) * 2 * (size_t)(sc.total + 1);
+            s_only[i].ee = s_only[i].rr + sc.total + 1;
+            s_except[i].rr = sums + (size_t)(2 * i + 1) * 2 * (size_t)(sc.total + 1);
+            s_except[i].ee = s_except[i].rr + sc.total + 1;
+        }
+    }
+    double *base_rr = sums ? sums + (size_t)(2 * nc) * 2 * (size_t)(sc.total + 1) : NULL;
+    double *base_ee = base_rr ? base_rr + sc.total + 1 : NULL;
+    /* this image's full runs: FP32 energies (rr, ee = 0), the plan's sums */
+    double *img_sums = st ? NULL : calloc(4 * ((size_t)sc.total + 1), sizeof(double));
+    if (!st && !img_sums) st = oct_fail(err, OCT_E_NOMEM, "out of memory");
+    only.sc = except.sc = &sc;
+    only.ref = except.ref = &ca;
+    for (int im = 0; !st && im < n_images; im++) {
+        st = oct_sample_cache_set(samples, im, only.s, err);
+        if (!st) st = oct_sample_cache_set(samples, im, except.s, err);
+        /* full FP32 run, cached (scored against itself: the energies) */
+        size_t tw = (size_t)sc.total + 1;
+        memset(img_sums, 0, 4 * tw * sizeof(double));
         set_all(only.s, zero, n);
         only.capture = &ca;
+        only.rr = img_sums;
+        only.ee = img_sums + tw;
         for (int k = 0; !st && k < only.s->g->n_inputs; k++)
             st = cache_put(&ca, &only.s->g->values[only.s->g->inputs[k]].t, only.s->g->inputs[k], err);
         if (!st) st = run_steps(&only, 0, err);
         only.capture = NULL;
         /* full plan run, cached before fake quantization */
         except.capture = &cb;
+        except.rr = img_sums + 2 * tw;
+        except.ee = img_sums + 3 * tw;
         for (int k = 0; !st && k < except.s->g->n_inputs; k++) {
             int v = except.s->g->inputs[k];
             st = cache_put(&cb, &except.s->g->values[v].t, v, err);
@@ -232,36 +422,47 @@ oct_status oct_sensitivity_run(const oct_model *m, const oct_session_options *so
         }
         if (!st) st = run_steps(&except, 0, err);
         except.capture = NULL;
-        if (!st) add_output_error(except.s, &ca, &base_rr, &base_ee);
+        for (size_t c = 0; c < tw; c++) {
+            base_rr[c] += img_sums[2 * tw + c];
+            base_ee[c] += img_sums[3 * tw + c];
+        }
         for (int i = 0; !st && i < nc; i++) {
             int v = s_only[i].v, from = gi.prod[v] + 1;
             /* only v int8 */
             unsigned char *pv = oct_sim_precision(only.s->sim, v);
             *pv = OCT_PREC_INT8;
             restore(only.s, &gi, &ca, from);
+            score_upstream(&sc, &gi, only.s, from, &ca, img_sums, img_sums + tw, s_only[i].rr, s_only[i].ee);
+            only.rr = s_only[i].rr;
+            only.ee = s_only[i].ee;
             st = run_steps(&only, from, err);
             *pv = OCT_PREC_FP32;
-            if (!st) add_output_error(only.s, &ca, &s_only[i].rr, &s_only[i].ee);
             /* all but v int8 */
             unsigned char *qv = oct_sim_precision(except.s->sim, v);
             *qv = OCT_PREC_FP32;
             restore(except.s, &gi, &cb, from);
+            score_upstream(&sc, &gi, except.s, from, &ca, img_sums + 2 * tw, img_sums + 3 * tw, s_except[i].rr,
+                           s_except[i].ee);
+            except.rr = s_except[i].rr;
+            except.ee = s_except[i].ee;
             if (!st) st = run_steps(&except, from, err);
             *qv = OCT_PREC_INT8;
-            if (!st) add_output_error(except.s, &ca, &s_except[i].rr, &s_except[i].ee);
-            if (progress) progress(progress_user, "sensitivity", img * nc + i + 1, n_images * nc);
+            if (progress) progress(progress_user, "sensitivity", im * nc + i + 1, n_images * nc);
         }
-        if (st) oct_error_prefix(err, "sensitivity, sample %d: ", img);
+        if (st) oct_error_prefix(err, "sensitivity, sample %d: ", im);
     }
     if (!st) {
         for (int i = 0; i < nc; i++) {
-            s_only[i].db = oct_sqnr_db(s_only[i].rr, s_only[i].ee);
-            s_except[i].db = oct_sqnr_db(s_except[i].rr, s_except[i].ee);
+            s_only[i].db = score_db(&sc, s_only[i].rr, s_only[i].ee, sc.dep[s_only[i].v]);
+            s_except[i].db = score_db(&sc, s_except[i].rr, s_except[i].ee, 0);
         }
         cJSON *sens = cJSON_CreateObject();
         cJSON_AddStringToObject(sens, "score", "sqnr_db");
+        cJSON *on = cJSON_AddArrayToObject(sens, "scored_tensors");
+        for (int k = 0; k < sc.n; k++)
+            if (!sc.tail[k]) cJSON_AddItemToArray(on, cJSON_CreateString(except.s->g->values[sc.v[k]].name));
         cJSON_AddNumberToObject(sens, "images", n_images);
-        oct_json_add_num(sens, "plan_score", oct_sqnr_db(base_rr, base_ee));
+        oct_json_add_num(sens, "plan_score", score_db(&sc, base_rr, base_ee, 0));
         cJSON_AddItemToObject(sens, "only", ranking(only.s, s_only, nc, 1));
         cJSON_AddItemToObject(sens, "except", ranking(except.s, s_except, nc, 0));
         cJSON_DeleteItemFromObjectCaseSensitive(doc, "sensitivity");
@@ -275,6 +476,9 @@ oct_status oct_sensitivity_run(const oct_model *m, const oct_session_options *so
     free(zero);
     free(s_only);
     free(s_except);
+    free(sums);
+    free(img_sums);
+    scorer_free(&sc);
     oct_session_free(only.s);
     oct_session_free(except.s);
     return st;
