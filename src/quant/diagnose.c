@@ -542,7 +542,7 @@ static oct_status shared_concat(dctx *c, int ti, int *fired) {
     sb_range(&msg, jget(big.t->j, "observed"));
     sb_printf(&msg, " but '%s' only ", small.t->name);
     sb_range(&msg, jget(small.t->j, "observed"));
-    sb_printf(&msg, " (%.3gx smaller). One int8 step is %.3g, so '%s' gets %.3g levels: ", ratio, s, small.t->name,
+    sb_printf(&msg, " (%.4gx smaller). One int8 step is %.3g, so '%s' gets %.3g levels: ", ratio, s, small.t->name,
               levels);
     if (small.absmax < s / 2)
         sb_printf(&msg, "every one of its values is below half a step (%.3g) and rounds to 0.", s / 2);
@@ -551,7 +551,9 @@ static oct_status shared_concat(dctx *c, int ti, int *fired) {
                   s / 2, 2 * (int)ceil(levels) + 1);
     sb_inheritors(&msg, fb, 1);
     sb_printf(&fix, "Keep '%s'", t->producer ? t->producer : t->name);
-    if (cJSON_GetArraySize(fb) > 1) sb_printf(&fix, " and the %d nodes that inherit its scale", cJSON_GetArraySize(fb) - 1);
+    if (cJSON_GetArraySize(fb) > 1)
+        sb_printf(&fix, " and the %d node%s that inherit%s its scale", cJSON_GetArraySize(fb) - 1,
+                  cJSON_GetArraySize(fb) > 2 ? "s" : "", cJSON_GetArraySize(fb) > 2 ? "" : "s");
     sb_printf(&fix, " out of INT8 (FP16/FP32), or split the Concat: bring '%s' to the range of '%s' before it "
                     "(e.g. divide box coordinates by the image size) and undo that after the int8 part.",
               big.t->name, small.t->name);
@@ -629,7 +631,9 @@ static oct_status shared_channels(dctx *c, int ti) {
     else sb_printf(&msg, "every value of theirs below %.3g (half a step) rounds to 0.", s / 2);
     sb_inheritors(&msg, fb, 1);
     sb_printf(&fix, "Keep '%s'", t->producer ? t->producer : t->name);
-    if (cJSON_GetArraySize(fb) > 1) sb_printf(&fix, " and the %d nodes that inherit its scale", cJSON_GetArraySize(fb) - 1);
+    if (cJSON_GetArraySize(fb) > 1)
+        sb_printf(&fix, " and the %d node%s that inherit%s its scale", cJSON_GetArraySize(fb) - 1,
+                  cJSON_GetArraySize(fb) > 2 ? "s" : "", cJSON_GetArraySize(fb) > 2 ? "" : "s");
     sb_printf(&fix, " out of INT8 (FP16/FP32), or give the small channels their own tensor (split before the node) "
                     "or rescale them to the range of the others.");
     num(numbers, "levels_small_part", levels);
@@ -765,7 +769,8 @@ static oct_status collapse_finding(dctx *c, int oi, const cJSON *so, const char 
             sb_printf(&fix, "Keep '%s' out of INT8 and look at the diagnoses of the tensors before it.",
                       o->producer ? o->producer : o->name);
     } else {
-        sb_printf(&fix, "Run `octet analyze` with all tensors listed to locate where the output collapses.");
+        sb_printf(&fix, "The analysis lists no tensor '%s': analyze the full model to locate where the collapse "
+                        "starts, and look at the diagnoses of the tensors before the output.", oname);
     }
     return emit(c, "output-collapse", SEV_ERROR, impact, t ? t->order : -1, oname, nodes, &msg,
                 numbers, &fix, fb);
@@ -925,7 +930,7 @@ static oct_status rule_outliers(dctx *c) {
         cJSON *numbers = cJSON_CreateObject();
         sb_printf(&msg, "'%s'", t->name);
         if (t->producer) sb_printf(&msg, " (output of '%s')", t->producer);
-        sb_printf(&msg, " has rare outliers: 99.99%% of its values lie within ±%.3g but the largest reach ±%.3g (%.3gx). ",
+        sb_printf(&msg, " has rare outliers: 99.99%% of its values lie within ±%.3g but the largest reach ±%.3g (%.4gx). ",
                   p, mx, ratio);
         if (clips)
             sb_printf(&msg, "The plan's threshold %.3g clips them: 99.99%% of the values keep %.3g levels (good resolution) "
@@ -1046,11 +1051,11 @@ static oct_status rule_weight_spread(dctx *c) {
         cJSON *numbers = cJSON_CreateObject();
         sb_printf(&msg, "%s '%s' quantizes its weights with one scale", op ? op : "Node", node);
         if (isfinite(nch)) sb_printf(&msg, " for all %d output channels", (int)nch);
-        sb_printf(&msg, " (per-tensor), but the channels' ranges differ %.3gx (absmax %.3g to %.3g", ratio, lo, hi);
+        sb_printf(&msg, " (per-tensor), but the channels' ranges differ %.4gx (absmax %.3g to %.3g", ratio, lo, hi);
         if (pos(med)) sb_printf(&msg, ", median %.3g", med);
         sb_printf(&msg, "). With one step of %.3g the smallest channel gets %.3g levels", s, lv);
         if (isfinite(lv_med)) sb_printf(&msg, " and the median channel %.3g", lv_med);
-        sb_printf(&msg, "%s", lv < 0.5 ? ": its weights all round to 0." : ".");
+        sb_printf(&msg, "%s", lv < 0.5 ? "; the smallest channel's weights all round to 0." : ".");
         sb_printf(&fix, "Quantize the weights per channel (calibrate without --per-tensor-weights), or equalize the "
                         "channel ranges first (cross-layer equalization); else keep '%s' out of INT8.", node);
         num(numbers, "absmax_min", lo);
@@ -1086,7 +1091,7 @@ static oct_status rule_input_mismatch(dctx *c) {
         sb_range(&msg, cal);
         sb_printf(&msg, " but the analysed inputs span ");
         sb_range(&msg, obs);
-        sb_printf(&msg, " (%.3gx %s). ", ratio, ca > oa ? "smaller" : "larger");
+        sb_printf(&msg, " (%.4gx %s). ", ratio, ca > oa ? "smaller" : "larger");
         if (hi >= 128 && hi <= 256 * 1.01 && lo <= 4)
             sb_printf(&msg, "One set looks like raw 0..255 pixels and the other like scaled ones: images not divided "
                             "by 255 in one of the pipelines? ");
