@@ -330,6 +330,15 @@ static void test_outliers(void) {
           "explains the wasted resolution (10/7.87 = 1.27 levels): %s", d ? str(d, "message") : "");
     CHECK(d && fix_says(d, "--method mse") && fix_says(d, "12"), "recommends mse without a histogram: %s",
           d ? str(d, "fix") : "");
+    CHECK(d && says(d, "±1000 ") && says(d, "threshold 1000 ") && !says(d, "e+0"), "1000 not 1e+03: %s",
+          d ? str(d, "message") : "");
+    cJSON_Delete(doc);
+    /* numbers in exponent form become digits, names stay as they are */
+    doc = diag("{'plan_method':'minmax','tensors':[{'name':'n1e+03','order':0,'precision':'int8',"
+               "'amax':3200,'observed':{'min':-3200,'max':45,'absmax':3200,'p9999':32},'thresholds':{}}]}");
+    d = find(doc, "outliers", "n1e+03");
+    CHECK(d && says(d, "'n1e+03'") && says(d, "±3200 ") && says(d, "threshold 3200 "), "names kept: %s",
+          d ? str(d, "message") : "");
     cJSON_Delete(doc);
 
     /* the plan clips them: info, good resolution */

@@ -5,6 +5,7 @@
  * (a per-rule score in [0, 1], 1 the worst), then topological order. */
 #include "quant/diagnose.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -447,6 +448,46 @@ static void num(cJSON *numbers, const char *key, double v) {
 
 static double clamp01(double x) { return x < 0 ? 0 : x > 1 ? 1 : x; }
 
+/* %.3g writes 1000..999999 as "1e+03".."1e+05"; plain digits read better
+ * ("threshold 1000", "3200x"). Rewrites such numbers in place (the result is
+ * never longer). */
+static void plain_thousands(sbuf *b) {
+    if (!b->s || b->oom) return;
+    char *p = b->s;
+    while ((p = strstr(p, "e+0")) != NULL) {
+        /* the mantissa: digits, at most one '.' between digits */
+        char *start = p;
+        int dot = 0;
+        while (start > b->s) {
+            char ch = start[-1];
+            if (isdigit((unsigned char)ch)) start--;
+            else if (ch == '.' && !dot && start - 1 > b->s && isdigit((unsigned char)start[-2]) && start < p) {
+                dot = 1;
+                start--;
+            } else {
+                break;
+            }
+        }
+        int in_name = start > b->s && (isalnum((unsigned char)start[-1]) || start[-1] == '_' || start[-1] == '/');
+        if (p[3] >= '3' && p[3] <= '5' && !isdigit((unsigned char)p[4]) && start < p &&
+            isdigit((unsigned char)*start) && !in_name) {
+            char num[32];
+            char *end = NULL;
+            double v = strtod(start, &end);
+            int n = snprintf(num, sizeof num, "%.0f", v);
+            if (end == p + 4 && n > 0 && (size_t)n <= (size_t)(end - start)) {
+                size_t old = (size_t)(end - start);
+                memcpy(start, num, (size_t)n);
+                memmove(start + n, end, strlen(end) + 1);
+                b->len -= old - (size_t)n;
+                p = start + n;
+                continue;
+            }
+        }
+        p += 3;
+    }
+}
+
 /* Builds a finding from message/fix buffers, checking them for OOM. */
 static oct_status emit(dctx *c, const char *rule, int sev, double impact, double order, const char *tensor,
                        cJSON *nodes, sbuf *msg, cJSON *numbers, sbuf *fix, cJSON *fallback) {
@@ -457,6 +498,8 @@ static oct_status emit(dctx *c, const char *rule, int sev, double impact, double
         cJSON_Delete(fallback);
         st = oct_fail(c->err, OCT_E_NOMEM, "diagnose: out of memory");
     } else {
+        plain_thousands(msg);
+        plain_thousands(fix);
         st = add_finding(c, rule, sev, impact, order, tensor, nodes, sb_str(msg), numbers, sb_str(fix), fallback);
     }
     sb_free(msg);
