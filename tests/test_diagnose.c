@@ -540,13 +540,21 @@ static void test_degenerate(void) {
         "'thresholds':null,'consumers':[1,null]}]}",
         "{'diagnoses':[{'rule':'stale'}]}",
     };
+    cJSON *doc;
     for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
-        cJSON *doc = diag(docs[i]);
+        doc = diag(docs[i]);
         CHECK(n_diags(doc) == 0, "degenerate document %zu: no diagnosis, got %d", i, n_diags(doc));
         cJSON_Delete(doc);
     }
+    /* a Concat without a producer name still explains itself */
+    doc = diag("{'tensors':[{'name':'a','order':0,'observed':{'absmax':800}},{'name':'b','order':1,"
+               "'observed':{'absmax':1}},{'name':'c','order':2,'producer_op':'Concat','producer_inputs':['a','b'],"
+               "'precision':'int8','amax':800}]}");
+    const cJSON *d = find(doc, "shared-scale", "c");
+    CHECK(d && says(d, "'?'") && size(d, "fallback") == 0 && size(d, "nodes") == 0, "no producer name: no crash");
+    cJSON_Delete(doc);
     /* a collapse of a tensor with a self loop in producer_inputs terminates */
-    cJSON *doc = diag("{'tensors':[{'name':'a','order':0,'producer':'n','producer_inputs':['a'],'consumers':['n'],"
+    doc = diag("{'tensors':[{'name':'a','order':0,'producer':'n','producer_inputs':['a'],'consumers':['n'],"
                       "'is_output':true,'precision':'int8','amax':1,'zeroed_rate':0.9}]}");
     CHECK(count_rule(doc, "output-collapse") == 1, "self loop: terminates, one collapse");
     cJSON_Delete(doc);

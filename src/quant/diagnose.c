@@ -581,7 +581,7 @@ static oct_status shared_concat(dctx *c, int ti, int *fired) {
     sbuf msg = {0}, fix = {0};
     if (!fb) msg.oom = 1;
     sb_printf(&msg, "Concat '%s' joins inputs of very different ranges into one int8 tensor '%s' with a single scale: '%s' spans ",
-              t->producer, t->name, big.t->name);
+              t->producer ? t->producer : "?", t->name, big.t->name);
     sb_range(&msg, jget(big.t->j, "observed"));
     sb_printf(&msg, " but '%s' only ", small.t->name);
     sb_range(&msg, jget(small.t->j, "observed"));
