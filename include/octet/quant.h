@@ -5,6 +5,8 @@
 #ifndef OCTET_QUANT_H
 #define OCTET_QUANT_H
 
+#include <stdio.h>
+
 #include "octet/octet.h"
 
 #ifdef __cplusplus
@@ -62,6 +64,39 @@ oct_status oct_calibrate_model(const oct_model *m, const oct_session_options *so
  * weights are rounded to that format. The plan is only read during the call. */
 oct_status oct_session_create_simulated(const oct_model *m, const oct_session_options *so, const oct_plan *plan,
                                         oct_session **out, oct_error *err);
+
+/* ---- analysis ----------------------------------------------------------
+ * FP32 and the plan (simulated) side by side on the same samples: per
+ * tensor SQNR, cosine, errors, the tensor's own quantization error,
+ * saturation and zeroed rates, each calibrator's threshold on these data;
+ * optionally the two sensitivity rankings; then the diagnosis rules. The
+ * result is one JSON document (docs/analysis-json.md). */
+typedef struct oct_analysis oct_analysis;
+
+typedef struct oct_analyze_options {
+    int sensitivity;       /* 1: compute both sensitivity rankings */
+    int sens_images;       /* samples the rankings use (default 4) */
+    const char *plan_desc; /* recorded: the plan's file */
+    const char *data_desc; /* recorded: the data folder */
+    /* Progress (may be NULL): phase ("analyze", "sensitivity"), done, total. */
+    void (*progress)(void *user, const char *phase, int done, int total);
+    void *progress_user;
+} oct_analyze_options;
+
+void oct_analyze_options_init(oct_analyze_options *o);
+
+/* Runs the analysis over `count` samples. The caller owns *out
+ * (oct_analysis_free). *skipped (may be NULL) counts unusable samples. */
+oct_status oct_analyze(const oct_model *m, const oct_session_options *so, const oct_plan *plan,
+                       const oct_analyze_options *ao, int count, oct_sample_fn fn, void *user,
+                       oct_analysis **out, int *skipped, oct_error *err);
+/* The document as JSON text (malloc'ed; free with oct_free). */
+char *oct_analysis_json(const oct_analysis *a);
+/* The self-contained HTML report of the document. */
+oct_status oct_analysis_write_html(const oct_analysis *a, const char *path, oct_error *err);
+/* A concise console summary: outputs, worst tensors, diagnoses. */
+void oct_analysis_print(const oct_analysis *a, FILE *f);
+void oct_analysis_free(oct_analysis *a);
 
 /* Exports. */
 /* TensorRT calibration cache: version e.g. 8601, algorithm e.g.

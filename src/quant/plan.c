@@ -68,6 +68,45 @@ static char *dupstr(const char *s) {
     return d;
 }
 
+/* A deep copy (analysis and tuning edit precisions on copies). */
+oct_plan *oct_plan_clone(const oct_plan *p) {
+    oct_plan *c = oct_plan_new();
+    if (!c || !p) return c;
+    c->version = p->version;
+    memcpy(c->model_sha256, p->model_sha256, sizeof c->model_sha256);
+    c->model_path = dupstr(p->model_path);
+    c->method = dupstr(p->method);
+    c->scheme = dupstr(p->scheme);
+    c->count = p->count;
+    c->data = dupstr(p->data);
+    c->preprocess = dupstr(p->preprocess);
+    c->asymmetric = p->asymmetric;
+    c->weights = p->weights;
+    c->weight_bits = p->weight_bits;
+    int ok = 1;
+    for (int i = 0; ok && i < p->n_tensors; i++) {
+        int k = oct_plan_add_tensor(c, p->tensors[i].name);
+        if (k < 0) {
+            ok = 0;
+            break;
+        }
+        char *name = c->tensors[k].name;
+        c->tensors[k] = p->tensors[i];
+        c->tensors[k].name = name;
+        c->tensors[k].method = dupstr(p->tensors[i].method);
+    }
+    for (int i = 0; ok && i < p->n_nodes; i++) {
+        int k = oct_plan_add_node(c, p->nodes[i].name, p->nodes[i].op_type);
+        if (k < 0) ok = 0;
+        else c->nodes[k].precision = p->nodes[i].precision;
+    }
+    if (!ok) {
+        oct_plan_free(c);
+        return NULL;
+    }
+    return c;
+}
+
 /* The arrays have no capacity field: they hold max(8, next power of two)
  * entries, so they grow when the count reaches such a size. */
 static int grow_array(void **arr, int n, size_t elem) {

@@ -81,6 +81,8 @@ int oct_plan_add_tensor(oct_plan *p, const char *name);
 int oct_plan_add_node(oct_plan *p, const char *name, const char *op_type);
 int oct_plan_find_tensor(const oct_plan *p, const char *name);
 int oct_plan_find_node(const oct_plan *p, const char *name);
+/* A deep copy; NULL when out of memory. */
+oct_plan *oct_plan_clone(const oct_plan *p);
 
 /* JSON I/O. load validates the format, version, every field's type and
  * value range; errors name the field (and tensor/node). */

@@ -18,6 +18,16 @@ oct_status oct_sim_attach(struct oct_session *s);
 /* Before a run: quantizes the graph inputs the plan names. */
 oct_status oct_sim_inputs(struct oct_session *s);
 void oct_sim_free(oct_sim *s);
+/* The fake-quantizing observer (user: the session's oct_sim); analysis
+ * chains it with its own. */
+oct_status oct_sim_observe(void *user, oct_graph *g, int node, int nv, const int *vals);
+/* Applies value idx's plan precision to its data, in place. */
+void oct_sim_apply(const oct_sim *s, oct_value *v, int idx);
+/* Per value: the precision (oct_precision) the simulation applies; analysis
+ * and tuning change it between runs of one session. NULL when idx is out of
+ * range. */
+unsigned char *oct_sim_precision(oct_sim *s, int idx);
+float oct_sim_scale(const oct_sim *s, int idx);
 void oct_sim_quantize_weight(const oct_node *n, oct_tensor *w, int per_tensor);
 
 #endif

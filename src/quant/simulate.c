@@ -52,7 +52,7 @@ static void fq_chunk(void *ctx, int64_t b, int64_t e) {
 }
 
 /* Applies the value's plan precision to its data, in place. */
-static void apply(const oct_sim *s, oct_value *v, int idx) {
+void oct_sim_apply(const oct_sim *s, oct_value *v, int idx) {
     if (idx >= s->n || s->prec[idx] == OCT_PREC_FP32 || v->t.dtype != OCT_FLOAT || !v->t.data) return;
     fq_job j = {v->t.data, s->scale[idx], s->zp[idx], 0};
     switch (s->prec[idx]) {
@@ -63,17 +63,17 @@ static void apply(const oct_sim *s, oct_value *v, int idx) {
     oct_parallel_for(s->pool, oct_numel(&v->t), 32768, fq_chunk, &j);
 }
 
-static oct_status sim_observer(void *user, oct_graph *g, int node, int nv, const int *vals) {
+oct_status oct_sim_observe(void *user, oct_graph *g, int node, int nv, const int *vals) {
     (void)node;
     const oct_sim *s = user;
-    for (int i = 0; i < nv; i++) apply(s, &g->values[vals[i]], vals[i]);
+    for (int i = 0; i < nv; i++) oct_sim_apply(s, &g->values[vals[i]], vals[i]);
     return OCT_OK;
 }
 
 oct_status oct_sim_inputs(oct_session *sess) {
     oct_sim *s = sess->sim;
     if (!s) return OCT_OK;
-    for (int k = 0; k < sess->g->n_inputs; k++) apply(s, &sess->g->values[sess->g->inputs[k]], sess->g->inputs[k]);
+    for (int k = 0; k < sess->g->n_inputs; k++) oct_sim_apply(s, &sess->g->values[sess->g->inputs[k]], sess->g->inputs[k]);
     return OCT_OK;
 }
 
@@ -123,8 +123,19 @@ oct_status oct_sim_prepare(oct_graph *g, const oct_plan *plan, oct_sim **out, un
     }
     for (int i = 0; i < plan->n_tensors; i++) {
         const oct_plan_tensor *t = &plan->tensors[i];
-        if (t->precision == OCT_PREC_FP32) continue;
         int v = oct_graph_find(g, t->name);
+        /* FP32 tensors stay materialised too, so that sessions of the same
+         * plan with other precisions (analysis, tuning) build the same steps
+         * and their values line up index for index. */
+        if (t->precision == OCT_PREC_FP32) {
+            if (v >= 0 && !g->values[v].is_const && (g->values[v].producer >= 0 || g->values[v].is_input)) {
+                kp[v] = 1;
+                s->scale[v] = t->scale;
+                s->zp[v] = t->zero_point;
+                s->is_u8[v] = (unsigned char)t->is_unsigned;
+            }
+            continue;
+        }
         if (v < 0 || g->values[v].is_const || (g->values[v].producer < 0 && !g->values[v].is_input)) {
             free(kp);
             oct_sim_free(s);
@@ -168,7 +179,11 @@ oct_status oct_sim_prepare(oct_graph *g, const oct_plan *plan, oct_sim **out, un
 oct_status oct_sim_attach(oct_session *sess) {
     oct_sim *s = sess->sim;
     s->pool = sess->exec.x.pool;
-    sess->observer = sim_observer;
+    sess->observer = oct_sim_observe;
     sess->observer_user = s;
     return OCT_OK;
 }
+
+unsigned char *oct_sim_precision(oct_sim *s, int idx) { return s && idx >= 0 && idx < s->n ? &s->prec[idx] : NULL; }
+
+float oct_sim_scale(const oct_sim *s, int idx) { return s && idx >= 0 && idx < s->n ? s->scale[idx] : 0.0f; }

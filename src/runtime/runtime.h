@@ -33,4 +33,7 @@ struct oct_session {
 oct_status oct_session_prepare_graph(const oct_model *m, const oct_session_options *o, int fold,
                                      oct_graph **out, oct_error *err);
 
+/* Estimated FLOPs of one node with known shapes (a multiply-add counts 2). */
+double oct_node_flops(const oct_graph *g, const oct_node *n);
+
 #endif

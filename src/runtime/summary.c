@@ -6,7 +6,7 @@
 #include "runtime/runtime.h"
 
 /* FLOPs of one node with known shapes; a multiply-add counts 2. */
-static double node_flops(const oct_graph *g, const oct_node *n) {
+double oct_node_flops(const oct_graph *g, const oct_node *n) {
     if (n->n_out < 1 || n->out[0] < 0) return 0;
     const oct_value *y = &g->values[n->out[0]];
     if (!y->shape_known) return 0;
@@ -74,7 +74,7 @@ oct_status oct_model_summarize(const oct_model *m, int n_shapes, const oct_input
         return st;
     }
     out->n_nodes = g->n_nodes;
-    for (int i = 0; i < g->n_nodes; i++) out->flops += node_flops(g, &g->nodes[i]);
+    for (int i = 0; i < g->n_nodes; i++) out->flops += oct_node_flops(g, &g->nodes[i]);
     oct_graph_free(g);
     return OCT_OK;
 }

@@ -10,33 +10,9 @@
 #include "octet/quant.h"
 
 typedef struct {
-    cli_common *c;
-    const oct_model *m;
-    cli_dataset *d;
+    cli_sample_ctx sc; /* first: the sample callback's context */
     cli_progress prog;
-    int warned;
 } calib_ctx;
-
-static oct_status sample(void *user, int index, oct_tensor_view *inputs, int n_inputs, oct_error *err) {
-    calib_ctx *cc = user;
-    if (n_inputs != 1) {
-        if (err) {
-            err->status = OCT_E_UNSUPPORTED;
-            snprintf(err->message, sizeof err->message, "calibration from a folder needs a model with one input");
-        }
-        return OCT_E_UNSUPPORTED;
-    }
-    const char *path = cc->d->paths[index];
-    oct_status st = cli_read_input(cc->c, cc->m, 0, path, &inputs[0], NULL, err);
-    if (st) {
-        /* an unreadable file is skipped with a warning, not fatal */
-        if (cc->warned < 2 * cc->d->n) fprintf(stderr, "\noctet: warning: skipping %s: %s\n", path, err ? err->message : "");
-        cc->warned++;
-        if (err) err->status = OCT_E_IO;
-        return OCT_E_IO;
-    }
-    return OCT_OK;
-}
 
 static void progress(void *user, int pass, int passes, int done, int total) {
     calib_ctx *cc = user;
@@ -91,20 +67,8 @@ int cmd_calibrate(int argc, char **argv) {
     }
     int rc = 1;
     oct_plan *plan = NULL;
-    calib_ctx cc = {&c, m, &d, {0, 0, NULL}, 0};
-    /* The first readable sample fixes dynamic input dimensions. */
-    if (oct_model_num_inputs(m) == 1) {
-        const char *name;
-        oct_model_input_info(m, 0, &name, NULL, NULL, NULL, NULL);
-        int n0 = c.n_shapes;
-        for (int i = 0; i < d.n && c.n_shapes == n0; i++) {
-            oct_tensor_view t;
-            if (cli_read_input(&c, m, 0, d.paths[i], &t, NULL, &err)) continue;
-            cli_shape_from_data(&c, name, &t);
-            oct_free(t.data);
-            if (c.n_shapes == n0) break; /* a --shape names it already */
-        }
-    }
+    calib_ctx cc = {{&c, m, &d, 0}, {0, 0, NULL}};
+    cli_dataset_fix_shape(&c, m, &d);
     char pre[256];
     snprintf(pre, sizeof pre, "mode %d size %dx%d pad %d %s scale %g mean %g,%g,%g std %g,%g,%g", (int)c.pre.mode,
              c.pre.width, c.pre.height, c.pre.pad_value, c.pre.bgr ? "BGR" : "RGB", c.pre.scale, c.pre.mean[0],
@@ -118,7 +82,7 @@ int cmd_calibrate(int argc, char **argv) {
     cli_session_options(&c, &so);
     int skipped = 0;
     double t0 = cli_now_ms();
-    oct_status st = oct_calibrate_model(m, &so, &co, d.n, sample, &cc, &plan, &skipped, &err);
+    oct_status st = oct_calibrate_model(m, &so, &co, d.n, cli_dataset_sample, &cc, &plan, &skipped, &err);
     double el = (cli_now_ms() - t0) / 1000.0;
     cli_progress_end(&cc.prog);
     if (st) {

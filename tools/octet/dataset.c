@@ -95,3 +95,40 @@ void cli_progress_update(cli_progress *p, int done, int total) {
 void cli_progress_end(cli_progress *p) {
     if (p->enabled) fprintf(stderr, "\r\033[K");
 }
+
+oct_status cli_dataset_sample(void *user, int index, oct_tensor_view *inputs, int n_inputs, oct_error *err) {
+    cli_sample_ctx *sc = user;
+    if (n_inputs != 1) {
+        if (err) {
+            err->status = OCT_E_UNSUPPORTED;
+            snprintf(err->message, sizeof err->message, "samples from a folder need a model with one input");
+        }
+        return OCT_E_UNSUPPORTED;
+    }
+    const char *path = sc->d->paths[index];
+    oct_status st = cli_read_input(sc->c, sc->m, 0, path, &inputs[0], NULL, err);
+    if (st) {
+        /* an unreadable file is skipped with a warning, not fatal */
+        if (sc->warned < 2 * sc->d->n)
+            fprintf(stderr, "\noctet: warning: skipping %s: %s\n", path, err ? err->message : "");
+        sc->warned++;
+        if (err) err->status = OCT_E_IO;
+        return OCT_E_IO;
+    }
+    return OCT_OK;
+}
+
+void cli_dataset_fix_shape(cli_common *c, const oct_model *m, const cli_dataset *d) {
+    if (oct_model_num_inputs(m) != 1) return;
+    const char *name;
+    oct_model_input_info(m, 0, &name, NULL, NULL, NULL, NULL);
+    int n0 = c->n_shapes;
+    for (int i = 0; i < d->n && c->n_shapes == n0; i++) {
+        oct_tensor_view t;
+        oct_error err = {0};
+        if (cli_read_input(c, m, 0, d->paths[i], &t, NULL, &err)) continue;
+        cli_shape_from_data(c, name, &t);
+        oct_free(t.data);
+        if (c->n_shapes == n0) break; /* a --shape names it already */
+    }
+}
