@@ -21,6 +21,7 @@
 #include "core/arith.h"
 #include "quant/analyze.h"
 #include "quant/calibrator.h"
+#include "quant/diagnose.h"
 
 #include "quant/histogram.h"
 #include "quant/sim.h"
@@ -657,7 +658,8 @@ oct_status oct_analyze(const oct_model *m, const oct_session_options *so, const 
                                  ao.progress_user, err);
     }
     oct_sample_cache_free(&samples);
-    /* diagnosis: added when the rules land */
+    /* diagnosis: the rules read the document and add "diagnoses" (diagnose.c) */
+    if (!st) st = oct_diagnose(doc, err);
     if (!st) {
         cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(doc, "seconds"), now_s() - t0);
         *out = calloc(1, sizeof **out);

@@ -1281,7 +1281,7 @@ oct_status oct_diagnose(cJSON *analysis, oct_error *err) {
     cJSON *arr = st ? NULL : cJSON_CreateArray();
     if (!st && !arr) st = oct_fail(err, OCT_E_NOMEM, "diagnose: out of memory");
     if (!st) {
-        qsort(c.f, (size_t)c.nf, sizeof *c.f, cmp_finding);
+        if (c.nf > 1) qsort(c.f, (size_t)c.nf, sizeof *c.f, cmp_finding);
         for (int i = 0; i < c.nf; i++) {
             cJSON_AddItemToArray(arr, c.f[i].item);
             c.f[i].item = NULL;
