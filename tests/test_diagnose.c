@@ -427,14 +427,21 @@ static void test_weight_spread(void) {
                       "{'node':'c4','op':'Conv','precision':'int8','per_tensor':true,"
                       " 'absmax_min':0.5,'absmax_median':1,'absmax_max':3.2},"
                       "{'node':'c5','op':'Conv','precision':'fp32','per_tensor':true,"
-                      " 'absmax_min':0.001,'absmax_median':0.02,'absmax_max':3.2}]}");
+                      " 'absmax_min':0.001,'absmax_median':0.02,'absmax_max':3.2},"
+                      "{'node':'c6','op':'Conv','precision':'int8','per_tensor':true,"
+                      " 'absmax_min':0,'absmax_median':0.01,'absmax_max':3.2},"
+                      "{'node':'c7','op':'Conv','precision':'int8','per_tensor':true,"
+                      " 'absmax_min':0,'absmax_median':1.5,'absmax_max':3.2}]}");
     check_shape(doc, "weights");
-    CHECK(count_rule(doc, "weight-spread") == 2, "c1 and c2 only, got %d", count_rule(doc, "weight-spread"));
-    const cJSON *d = NULL, *e = NULL, *x;
+    CHECK(count_rule(doc, "weight-spread") == 3, "c1, c2 and c6 only, got %d", count_rule(doc, "weight-spread"));
+    const cJSON *d = NULL, *e = NULL, *z = NULL, *x;
     cJSON_ArrayForEach(x, diags(doc)) {
         if (has(x, "nodes", "c1")) d = x;
         if (has(x, "nodes", "c2")) e = x;
+        if (has(x, "nodes", "c6")) z = x;
     }
+    CHECK(sev_is(z, "error") && says(z, "all zero") && says(z, "0.397"),
+          "c6: a dead channel, the median starved: %s", z ? str(z, "message") : "");
     CHECK(sev_is(d, "warning"), "c1: median channel has 19.8 levels: warning");
     CHECK(d && says(d, "320x") && says(d, "0.397") && says(d, "19.8") && says(d, "16 output channels"),
           "c1 message: %s", d ? str(d, "message") : "");

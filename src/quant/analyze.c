@@ -523,7 +523,9 @@ static oct_status build_doc(ctx *c, const oct_model *m, const oct_plan *plan, co
     cJSON_AddNumberToObject(summary, "float_tensors", n_float);
     double fl_total, fl_out;
     int nn8, nnf;
-    add_weights_and_nodes(doc, g, plan, &fl_total, &fl_out, &nn8, &nnf);
+    /* the FP32 session's weights: the simulated session's copy is fake-quantized
+     * already (a per-tensor scale rounds small channels to 0) */
+    add_weights_and_nodes(doc, c->ref->g, plan, &fl_total, &fl_out, &nn8, &nnf);
     cJSON_AddNumberToObject(summary, "int8_nodes", nn8);
     cJSON_AddNumberToObject(summary, "float_nodes", nnf);
     cJSON_AddNumberToObject(summary, "flops_total", fl_total);

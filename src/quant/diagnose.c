@@ -1086,19 +1086,28 @@ static oct_status rule_weight_spread(dctx *c) {
         if (!node || !per_tensor || (prec && strcmp(prec, "int8"))) continue;
         double lo = jnum(w, "absmax_min"), med = jnum(w, "absmax_median"), hi = jnum(w, "absmax_max");
         double nch = jnum(w, "channels");
-        if (!pos(lo) || !pos(hi) || hi < lo) continue;
-        double s = hi / QMAX, lv = lo / s, lv_med = pos(med) ? med / s : NAN, ratio = hi / lo;
-        if (!(lv < WEIGHT_MIN_LEVELS)) continue;
+        if (!pos(hi) || !(lo >= 0) || hi < lo) continue;
+        /* all-zero channels lose nothing: with one, judge by the median */
+        int dead = lo == 0;
+        double s = hi / QMAX, lv = dead ? NAN : lo / s, lv_med = pos(med) ? med / s : NAN;
+        double ratio = dead ? NAN : hi / lo;
+        if (dead ? !(lv_med < WEIGHT_MIN_LEVELS) : !(lv < WEIGHT_MIN_LEVELS)) continue;
         int sev = lv_med < WEIGHT_MIN_LEVELS ? SEV_ERROR : SEV_WARNING;
         sbuf msg = {0}, fix = {0};
         cJSON *numbers = cJSON_CreateObject();
         sb_printf(&msg, "%s '%s' quantizes its weights with one scale", op ? op : "Node", node);
         if (isfinite(nch)) sb_printf(&msg, " for all %d output channels", (int)nch);
-        sb_printf(&msg, " (per-tensor), but the channels' ranges differ %.4gx (absmax %.3g to %.3g", ratio, lo, hi);
-        if (pos(med)) sb_printf(&msg, ", median %.3g", med);
-        sb_printf(&msg, "). With one step of %.3g the smallest channel gets %.3g levels", s, lv);
-        if (isfinite(lv_med)) sb_printf(&msg, " and the median channel %.3g", lv_med);
-        sb_printf(&msg, "%s", lv < 0.5 ? "; the smallest channel's weights all round to 0." : ".");
+        if (dead) {
+            sb_printf(&msg, " (per-tensor), but half of its channels stay within ±%.3g while the widest reaches ±%.3g "
+                            "(some channels are all zero). With one step of %.3g the median channel gets %.3g levels.",
+                      med, hi, s, lv_med);
+        } else {
+            sb_printf(&msg, " (per-tensor), but the channels' ranges differ %.4gx (absmax %.3g to %.3g", ratio, lo, hi);
+            if (pos(med)) sb_printf(&msg, ", median %.3g", med);
+            sb_printf(&msg, "). With one step of %.3g the smallest channel gets %.3g levels", s, lv);
+            if (isfinite(lv_med)) sb_printf(&msg, " and the median channel %.3g", lv_med);
+            sb_printf(&msg, "%s", lv < 0.5 ? "; the smallest channel's weights all round to 0." : ".");
+        }
         sb_printf(&fix, "Quantize the weights per channel (calibrate without --per-tensor-weights), or equalize the "
                         "channel ranges first (cross-layer equalization); else keep '%s' out of INT8.", node);
         num(numbers, "absmax_min", lo);
@@ -1109,7 +1118,7 @@ static oct_status rule_weight_spread(dctx *c) {
         num(numbers, "levels_min", lv);
         num(numbers, "levels_median", lv_med);
         num(numbers, "flops", jnum(w, "flops"));
-        OCT_TRY(emit(c, "weight-spread", sev, clamp01(1 - lv / WEIGHT_MIN_LEVELS), 1e12 + k, NULL, one_name(node), &msg,
+        OCT_TRY(emit(c, "weight-spread", sev, clamp01(1 - (dead ? lv_med : lv) / WEIGHT_MIN_LEVELS), 1e12 + k, NULL, one_name(node), &msg,
                      numbers, &fix, one_name(node)));
     }
     return OCT_OK;
