@@ -28,6 +28,12 @@
 /* ... and the starved channels must be a group, 5% of the channels or more:
  * a few stray small channels are normal in per-tensor activations. */
 #define SHARED_SCALE_MIN_GROUP_SHARE 0.05
+/* Channel variant: between 4 and 8 levels is only "info". Activations are
+ * quantized per tensor by every int8 engine (TensorRT requires it), and in
+ * real CNNs some channels routinely span 1/16 of the range (YOLOv10n's SiLU
+ * outputs: 7.4 to 7.9 levels); below 4 (1/32 of the range) it is a mix of
+ * different quantities, like boxes and scores. */
+#define SHARED_SCALE_CHANNEL_WARN_LEVELS 4.0
 /* A consumer inherits the scale when its output threshold is within 10% of
  * the tensor's: the same step, give or take calibration noise. */
 #define INHERIT_AMAX_TOLERANCE 0.10
@@ -655,7 +661,9 @@ static oct_status shared_channels(dctx *c, int ti) {
         return OCT_OK;
     }
     double levels = low_max / s;
-    int sev = levels < SHARED_SCALE_ERROR_LEVELS ? SEV_ERROR : SEV_WARNING;
+    int sev = levels < SHARED_SCALE_ERROR_LEVELS          ? SEV_ERROR
+              : levels < SHARED_SCALE_CHANNEL_WARN_LEVELS ? SEV_WARNING
+                                                          : SEV_INFO;
     if (sev == SEV_ERROR) c->shared[ti] = 1;
     double axis = jnum(ch, "axis");
     cJSON *fb = producer_and_inheritors(c, ti);
@@ -726,11 +734,18 @@ static int collapse_origin(const dctx *c, int oi, unsigned char *anc, int *stack
     else
         for (int i = 0; i < c->nt; i++) anc[i] = c->t[i].order <= c->t[oi].order; /* no edges: order */
     int best = -1;
+    /* a cause found already (a shared scale with less than one level) wins
+     * over symptoms: in YOLOv10n the Sigmoid before the box/score Concat has
+     * 99.99% of its (tiny) values zeroed and 6 dB, yet the Concat is what
+     * wipes the scores out */
+    for (int i = 0; i < c->nt; i++)
+        if (anc[i] && c->shared[i] && (best < 0 || c->t[i].order < c->t[best].order)) best = i;
+    if (best >= 0) return best;
     for (int i = 0; i < c->nt; i++) {
         const tinfo *t = &c->t[i];
         if (!anc[i] || !t->int8) continue;
         double zr = jnum(t->j, "zeroed_rate"), sq = jnum(t->j, "sqnr_db"), cs = jnum(t->j, "cosine");
-        int significant = sq < ORIGIN_SQNR_DB || cs < ORIGIN_COSINE || c->shared[i];
+        int significant = sq < ORIGIN_SQNR_DB || cs < ORIGIN_COSINE;
         if (zr >= COLLAPSE_ZEROED_RATE && significant && (best < 0 || t->order < c->t[best].order)) best = i;
     }
     if (best >= 0) return best;
@@ -981,18 +996,28 @@ static oct_status rule_outliers(dctx *c) {
         else
             sb_printf(&msg, "The plan's threshold %.3g covers them: one int8 step is %.3g, so 99.99%% of the values get only "
                             "%.3g of the 127 levels; the resolution goes to the outliers.", t->amax, s, levels);
-        if (b.method && !plan_is_best) {
-            sb_printf(&fix, "Calibrate with --method %s: its threshold for this tensor is %.3g", b.method, b.threshold);
-            if (isfinite(b.est_sqnr) && !isnan(plan_est))
-                sb_printf(&fix, " (estimated SQNR %.3g dB against %.3g dB with the plan's %.3g)", b.est_sqnr, plan_est, t->amax);
-            else if (!strcmp(b.method, "mse"))
-                sb_printf(&fix, " (mse picks the threshold with the lowest quantization error)");
+        int estimated = !isnan(b.est_sqnr) && !isnan(plan_est);
+        if (b.method && estimated && !plan_is_best) {
+            sb_printf(&fix, "Calibrate with --method %s: its threshold %.3g gives an estimated SQNR of %.3g dB on this "
+                            "tensor against %.3g dB with the plan's %.3g.", b.method, b.threshold, b.est_sqnr, plan_est,
+                      t->amax);
+        } else if (b.method && estimated) {
+            sb_printf(&fix, "Keep the plan's threshold: it has the lowest estimated error of the calibrators (SQNR %.3g dB)",
+                      plan_est);
+            if (!clips)
+                sb_printf(&fix, "; a threshold near the 99.99th percentile would saturate the rare large values, which "
+                                "carry most of the signal here");
             sb_printf(&fix, ".");
+        } else if (b.method && !plan_is_best) {
+            sb_printf(&fix, "Try --method %s (threshold %.3g for this tensor)%s; check with `octet analyze` that the rare "
+                            "large values it saturates do not matter (confident class scores, for instance, do).",
+                      b.method, b.threshold, clips ? "" : ", which gives the bulk of the values more levels");
         } else if (b.method) {
-            sb_printf(&fix, "Nothing to change: the plan's threshold %.3g is the best of the calibrators here (%s).",
-                      t->amax, b.method);
+            sb_printf(&fix, "The plan's threshold (%s) already has the lowest squared error here; if the bulk of small "
+                            "values matters more than the rare large ones, try --method percentile.", b.method);
         } else {
-            sb_printf(&fix, "Calibrate with --method mse or percentile so that the threshold clips the outliers.");
+            sb_printf(&fix, "Calibrate with --method mse or percentile so that the threshold clips the outliers, if the "
+                            "rare large values do not matter.");
         }
         num(numbers, "absmax", mx);
         num(numbers, "p9999", p);
