@@ -421,6 +421,15 @@ static void test_saturation(void) {
     CHECK(d && says(d, "ranks 2"), "rank in the message");
     cJSON_Delete(doc);
 
+    doc = diag("{'tensors':[{'name':'images','order':0,'is_input':true,'precision':'int8','amax':0.961,"
+               "'saturation_rate':0.0165,'own_sqnr_db':41.8,'observed':{'absmax':1,'p9999':1},"
+               "'thresholds':{'minmax':1,'entropy':0.961}}]}");
+    d = find(doc, "saturation", "images");
+    CHECK(sev_is(d, "info"), "1.65%% clipped by 4%%, own SQNR 41.8 dB: info");
+    CHECK(d && fix_says(d, "99.99th percentile, 1 "), "no calibrator 5%% wider: the percentile: %s",
+          d ? str(d, "fix") : "");
+    cJSON_Delete(doc);
+
     doc = diag("{'tensors':[{'name':'t','order':0,'precision':'int8','amax':5,'saturation_rate':0.001},"
                "{'name':'u','order':1,'precision':'fp32','amax':null,'saturation_rate':0.5},"
                "{'name':'v','order':2,'precision':'int8','amax':5,'saturation_rate':null}]}");
