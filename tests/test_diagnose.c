@@ -14,16 +14,16 @@
 static int n_pass, n_fail;
 static int verbose; /* -v: print every document's diagnoses */
 
-#define CHECK(cond, ...)                                \
-    do {                                                \
-        if (cond) {                                     \
-            n_pass++;                                   \
-        } else {                                        \
-            n_fail++;                                   \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-            printf(__VA_ARGS__);                        \
-            printf("\n");                               \
-        }                                               \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            n_pass++;                                                                              \
+        } else {                                                                                   \
+            n_fail++;                                                                              \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
+            printf(__VA_ARGS__);                                                                   \
+            printf("\n");                                                                          \
+        }                                                                                          \
     } while (0)
 
 /* Parses a single-quoted document and runs the rules on it. */
@@ -33,7 +33,8 @@ static cJSON *diag(const char *sq) {
         if (*p == '\'') *p = '"';
     cJSON *doc = cJSON_Parse(s);
     if (!doc) {
-        printf("FAIL: test document does not parse near: %.60s\n", cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "?");
+        printf("FAIL: test document does not parse near: %.60s\n",
+               cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "?");
         free(s);
         exit(2);
     }
@@ -45,7 +46,9 @@ static cJSON *diag(const char *sq) {
     return doc;
 }
 
-static const cJSON *diags(const cJSON *doc) { return cJSON_GetObjectItemCaseSensitive(doc, "diagnoses"); }
+static const cJSON *diags(const cJSON *doc) {
+    return cJSON_GetObjectItemCaseSensitive(doc, "diagnoses");
+}
 static int n_diags(const cJSON *doc) {
     const cJSON *a = diags(doc);
     return cJSON_IsArray(a) ? cJSON_GetArraySize(a) : -1;
@@ -75,10 +78,14 @@ static const cJSON *find(const cJSON *doc, const char *rule, const char *tensor)
 }
 static int has(const cJSON *d, const char *key, const char *s) {
     const cJSON *v;
-    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(d, key)) if (cJSON_IsString(v) && !strcmp(v->valuestring, s)) return 1;
+    cJSON_ArrayForEach(
+        v, cJSON_GetObjectItemCaseSensitive(d, key)) if (cJSON_IsString(v) &&
+                                                         !strcmp(v->valuestring, s)) return 1;
     return 0;
 }
-static int size(const cJSON *d, const char *key) { return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d, key)); }
+static int size(const cJSON *d, const char *key) {
+    return cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d, key));
+}
 static int says(const cJSON *d, const char *needle) {
     const char *m = str(d, "message");
     return m && strstr(m, needle);
@@ -87,15 +94,20 @@ static int fix_says(const cJSON *d, const char *needle) {
     const char *m = str(d, "fix");
     return m && strstr(m, needle);
 }
-static int sev_is(const cJSON *d, const char *s) { return d && str(d, "severity") && !strcmp(str(d, "severity"), s); }
-static double nums(const cJSON *d, const char *k) { return number(cJSON_GetObjectItemCaseSensitive(d, "numbers"), k); }
+static int sev_is(const cJSON *d, const char *s) {
+    return d && str(d, "severity") && !strcmp(str(d, "severity"), s);
+}
+static double nums(const cJSON *d, const char *k) {
+    return number(cJSON_GetObjectItemCaseSensitive(d, "numbers"), k);
+}
 
 /* Every diagnosis has the documented fields with the documented types. */
 static void check_shape(const cJSON *doc, const char *what) {
     const cJSON *d;
     cJSON_ArrayForEach(d, diags(doc)) {
         const char *sev = str(d, "severity");
-        CHECK(str(d, "rule") && sev && (!strcmp(sev, "error") || !strcmp(sev, "warning") || !strcmp(sev, "info")),
+        CHECK(str(d, "rule") && sev &&
+                  (!strcmp(sev, "error") || !strcmp(sev, "warning") || !strcmp(sev, "info")),
               "%s: rule/severity", what);
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(d, "tensor");
         CHECK(cJSON_IsString(t) || cJSON_IsNull(t), "%s: tensor", what);
@@ -117,46 +129,60 @@ static const char *yolo_head(int broken) {
     /* broken: boxes in pixels (scale 6.38); control: boxes normalized (scale 0.00945) */
     const char *bmin = broken ? "-154" : "-0.19", *bmax = broken ? "810" : "1.0";
     const char *amax = broken ? "810.2" : "1.2", *scale = broken ? "6.38" : "0.00945";
-    snprintf(buf, sizeof buf,
-             "{'format':'octet-analysis','version':1,'images':8,'plan_method':'entropy','weights':'per-channel',"
-             "'summary':{'metric':'sqnr_db','outputs':[{'name':'out','sqnr_db':%s,'cosine':%s,'zeroed_rate':%s}]},"
-             "'tensors':["
-             "{'name':'x','order':0,'producer':null,'producer_inputs':[],'consumers':['box_conv','sig'],"
-             " 'is_input':true,'precision':'int8','amax':1,'calib':{'min':0,'max':1,'absmax':1,'p9999':1},"
-             " 'observed':{'min':0,'max':1,'absmax':1,'p9999':1}},"
-             "{'name':'boxes','order':1,'producer':'box_conv','producer_op':'Conv','producer_inputs':['x'],"
-             " 'consumers':['cat'],'precision':'int8','amax':%s,'observed':{'min':%s,'max':%s,'absmax':%s,'p9999':%s},"
-             " 'sqnr_db':35,'cosine':0.999,'zeroed_rate':0.01},"
-             "{'name':'scores','order':2,'producer':'sig','producer_op':'Sigmoid','producer_inputs':['x'],"
-             " 'consumers':['cat'],'precision':'int8','scale':0.00787,'amax':1.0,"
-             " 'observed':{'min':0,'max':1,'absmax':1,'p9999':0.99},'sqnr_db':6.1,'cosine':0.876,"
-             " 'zeroed_rate':0.9999},"
-             "{'name':'cat_out','order':3,'producer':'cat','producer_op':'Concat','producer_inputs':['boxes','scores'],"
-             " 'consumers':['tr'],'precision':'int8','scale':%s,'amax':%s,"
-             " 'observed':{'min':%s,'max':%s,'absmax':%s,'p9999':%s},'sqnr_db':%s,'cosine':%s,'zeroed_rate':%s},"
-             "{'name':'tr_out','order':4,'producer':'tr','producer_op':'Transpose','producer_inputs':['cat_out'],"
-             " 'consumers':['split'],'precision':'int8','amax':%s,'sqnr_db':8,'zeroed_rate':%s},"
-             "{'name':'sb','order':5,'producer':'split','producer_op':'Split','producer_inputs':['tr_out'],"
-             " 'consumers':['gat'],'precision':'int8','amax':%s},"
-             "{'name':'ss','order':6,'producer':'split','producer_op':'Split','producer_inputs':['tr_out'],"
-             " 'consumers':['topk','mul'],'precision':'int8','amax':%s},"
-             "{'name':'tk','order':7,'producer':'topk','producer_op':'TopK','producer_inputs':['ss'],"
-             " 'consumers':['gat','cat2'],'precision':'int8','amax':%s,'observed':{'absmax':%s}},"
-             "{'name':'g','order':8,'producer':'gat','producer_op':'GatherElements','producer_inputs':['sb','tk'],"
-             " 'consumers':['cat2'],'precision':'int8','amax':%s,'observed':{'absmax':%s}},"
-             "{'name':'m','order':9,'producer':'mul','producer_op':'Mul','producer_inputs':['ss'],"
-             " 'consumers':['cat2'],'precision':'int8','amax':300,'observed':{'absmax':300}},"
-             "{'name':'out','order':10,'producer':'cat2','producer_op':'Concat','producer_inputs':['g','tk','m'],"
-             " 'consumers':[],'is_output':true,'precision':'int8','amax':%s,'observed':{'absmax':%s},"
-             " 'sqnr_db':%s,'cosine':%s,'zeroed_rate':%s}"
-             "]}",
-             broken ? "2.1" : "35", broken ? "0.6" : "0.999", broken ? "0.98" : "0.01", /* summary */
-             amax, bmin, bmax, bmax, bmax,                                             /* boxes */
-             scale, amax, bmin, bmax, bmax, bmax, broken ? "8" : "34", broken ? "0.8" : "0.999",
-             broken ? "0.95" : "0.01",                                                 /* cat_out */
-             amax, broken ? "0.95" : "0.01",                                           /* tr_out */
-             amax, amax, amax, bmax, amax, bmax,                                       /* sb ss tk g */
-             amax, bmax, broken ? "2.1" : "35", broken ? "0.6" : "0.999", broken ? "0.98" : "0.01");
+    snprintf(
+        buf, sizeof buf,
+        "{'format':'octet-analysis','version':1,'images':8,'plan_method':'entropy','weights':'per-"
+        "channel',"
+        "'summary':{'metric':'sqnr_db','outputs':[{'name':'out','sqnr_db':%s,'cosine':%s,'zeroed_"
+        "rate':%s}]},"
+        "'tensors':["
+        "{'name':'x','order':0,'producer':null,'producer_inputs':[],'consumers':['box_conv','sig'],"
+        " 'is_input':true,'precision':'int8','amax':1,'calib':{'min':0,'max':1,'absmax':1,'p9999':"
+        "1},"
+        " 'observed':{'min':0,'max':1,'absmax':1,'p9999':1}},"
+        "{'name':'boxes','order':1,'producer':'box_conv','producer_op':'Conv','producer_inputs':['"
+        "x'],"
+        " 'consumers':['cat'],'precision':'int8','amax':%s,'observed':{'min':%s,'max':%s,'absmax':%"
+        "s,'p9999':%s},"
+        " 'sqnr_db':35,'cosine':0.999,'zeroed_rate':0.01},"
+        "{'name':'scores','order':2,'producer':'sig','producer_op':'Sigmoid','producer_inputs':['x'"
+        "],"
+        " 'consumers':['cat'],'precision':'int8','scale':0.00787,'amax':1.0,"
+        " 'observed':{'min':0,'max':1,'absmax':1,'p9999':0.99},'sqnr_db':6.1,'cosine':0.876,"
+        " 'zeroed_rate':0.9999},"
+        "{'name':'cat_out','order':3,'producer':'cat','producer_op':'Concat','producer_inputs':['"
+        "boxes','scores'],"
+        " 'consumers':['tr'],'precision':'int8','scale':%s,'amax':%s,"
+        " 'observed':{'min':%s,'max':%s,'absmax':%s,'p9999':%s},'sqnr_db':%s,'cosine':%s,'zeroed_"
+        "rate':%s},"
+        "{'name':'tr_out','order':4,'producer':'tr','producer_op':'Transpose','producer_inputs':['"
+        "cat_out'],"
+        " 'consumers':['split'],'precision':'int8','amax':%s,'sqnr_db':8,'zeroed_rate':%s},"
+        "{'name':'sb','order':5,'producer':'split','producer_op':'Split','producer_inputs':['tr_"
+        "out'],"
+        " 'consumers':['gat'],'precision':'int8','amax':%s},"
+        "{'name':'ss','order':6,'producer':'split','producer_op':'Split','producer_inputs':['tr_"
+        "out'],"
+        " 'consumers':['topk','mul'],'precision':'int8','amax':%s},"
+        "{'name':'tk','order':7,'producer':'topk','producer_op':'TopK','producer_inputs':['ss'],"
+        " 'consumers':['gat','cat2'],'precision':'int8','amax':%s,'observed':{'absmax':%s}},"
+        "{'name':'g','order':8,'producer':'gat','producer_op':'GatherElements','producer_inputs':['"
+        "sb','tk'],"
+        " 'consumers':['cat2'],'precision':'int8','amax':%s,'observed':{'absmax':%s}},"
+        "{'name':'m','order':9,'producer':'mul','producer_op':'Mul','producer_inputs':['ss'],"
+        " 'consumers':['cat2'],'precision':'int8','amax':300,'observed':{'absmax':300}},"
+        "{'name':'out','order':10,'producer':'cat2','producer_op':'Concat','producer_inputs':['g','"
+        "tk','m'],"
+        " 'consumers':[],'is_output':true,'precision':'int8','amax':%s,'observed':{'absmax':%s},"
+        " 'sqnr_db':%s,'cosine':%s,'zeroed_rate':%s}"
+        "]}",
+        broken ? "2.1" : "35", broken ? "0.6" : "0.999", broken ? "0.98" : "0.01", /* summary */
+        amax, bmin, bmax, bmax, bmax,                                              /* boxes */
+        scale, amax, bmin, bmax, bmax, bmax, broken ? "8" : "34", broken ? "0.8" : "0.999",
+        broken ? "0.95" : "0.01",           /* cat_out */
+        amax, broken ? "0.95" : "0.01",     /* tr_out */
+        amax, amax, amax, bmax, amax, bmax, /* sb ss tk g */
+        amax, bmax, broken ? "2.1" : "35", broken ? "0.6" : "0.999", broken ? "0.98" : "0.01");
     return buf;
 }
 
@@ -172,33 +198,42 @@ static void test_shared_scale_concat(void) {
     CHECK(fabs(nums(d, "scale") - 6.38) < 1e-9, "scale taken from the tensor");
     /* the fallback: the Concat and every shape-only node with the same scale */
     static const char *const inherit[] = {"cat", "tr", "split", "topk", "gat", "cat2"};
-    for (int i = 0; i < 6; i++) CHECK(has(d, "fallback", inherit[i]), "fallback holds %s", inherit[i]);
+    for (int i = 0; i < 6; i++)
+        CHECK(has(d, "fallback", inherit[i]), "fallback holds %s", inherit[i]);
     CHECK(size(d, "fallback") == 6, "fallback has 6 nodes, got %d", size(d, "fallback"));
     CHECK(!has(d, "fallback", "mul"), "the Mul computes a new range: not in the fallback");
-    CHECK(!has(d, "fallback", "sig") && !has(d, "fallback", "box_conv"), "nothing upstream in the fallback");
+    CHECK(!has(d, "fallback", "sig") && !has(d, "fallback", "box_conv"),
+          "nothing upstream in the fallback");
     CHECK(says(d, "'cat'") && says(d, "'cat_out'") && says(d, "'boxes'") && says(d, "'scores'"),
           "message names the Concat, the tensor and both parts: %s", str(d, "message"));
-    CHECK(says(d, "-154..810") && says(d, "0..1") && says(d, "6.38") && says(d, "3.19") && says(d, "0.157"),
-          "message gives both ranges, the scale, half a step and the levels: %s", str(d, "message"));
-    CHECK(fix_says(d, "out of INT8") && fix_says(d, "split the Concat"), "fix: fallback or split: %s", str(d, "fix"));
-    CHECK(count_rule(doc, "shared-scale") == 1, "only the box/score Concat (the output Concat's parts are close)");
+    CHECK(says(d, "-154..810") && says(d, "0..1") && says(d, "6.38") && says(d, "3.19") &&
+              says(d, "0.157"),
+          "message gives both ranges, the scale, half a step and the levels: %s",
+          str(d, "message"));
+    CHECK(fix_says(d, "out of INT8") && fix_says(d, "split the Concat"),
+          "fix: fallback or split: %s", str(d, "fix"));
+    CHECK(count_rule(doc, "shared-scale") == 1,
+          "only the box/score Concat (the output Concat's parts are close)");
 
     /* output-collapse points to the Concat */
     const cJSON *o = find(doc, "output-collapse", "out");
     CHECK(o != NULL, "output-collapse fires on the output");
     CHECK(sev_is(o, "error"), "collapse is an error");
-    CHECK(says(o, "detects nothing") || says(o, "mostly lost"), "plain language: %s", o ? str(o, "message") : "");
-    CHECK(says(o, "98") && says(o, "'cat_out'"), "names the zeroed share and the origin: %s", o ? str(o, "message") : "");
-    CHECK(!says(o, "'scores'"),
-          "the sigmoid output (99.99%% of its tiny values zeroed, 6 dB, as in YOLOv10n) is not the origin: the "
-          "shared scale found after it is");
+    CHECK(says(o, "detects nothing") || says(o, "mostly lost"), "plain language: %s",
+          o ? str(o, "message") : "");
+    CHECK(says(o, "98") && says(o, "'cat_out'"), "names the zeroed share and the origin: %s",
+          o ? str(o, "message") : "");
+    CHECK(!says(o, "'scores'"), "the sigmoid output (99.99%% of its tiny values zeroed, 6 dB, as "
+                                "in YOLOv10n) is not the origin: the "
+                                "shared scale found after it is");
     CHECK(has(o, "nodes", "cat"), "nodes = the origin's producer");
     CHECK(has(o, "fallback", "cat") && has(o, "fallback", "cat2") && has(o, "fallback", "mul") &&
               !has(o, "fallback", "sig"),
           "collapse fallback = the path from the origin to the output");
     CHECK(n_diags(doc) == 2, "exactly 2 diagnoses, got %d", n_diags(doc));
     /* both errors; the symptom (impact 1) comes first, the cause second */
-    CHECK(n_diags(doc) == 2 && !strcmp(str(cJSON_GetArrayItem(diags(doc), 0), "rule"), "output-collapse"),
+    CHECK(n_diags(doc) == 2 &&
+              !strcmp(str(cJSON_GetArrayItem(diags(doc), 0), "rule"), "output-collapse"),
           "sorted: output-collapse first");
     cJSON_Delete(doc);
 
@@ -207,41 +242,48 @@ static void test_shared_scale_concat(void) {
     cJSON_Delete(doc);
 
     /* warning between 1 and 8 levels: parts 0..40 and 0..1, scale 40/127 -> 3.2 levels */
-    doc = diag("{'tensors':["
-               "{'name':'a','order':0,'observed':{'min':0,'max':40,'absmax':40}},"
-               "{'name':'b','order':1,'observed':{'min':0,'max':1,'absmax':1}},"
-               "{'name':'c','order':2,'producer':'cc','producer_op':'Concat','producer_inputs':['a','b'],"
-               " 'precision':'int8','amax':40}]}");
+    doc = diag(
+        "{'tensors':["
+        "{'name':'a','order':0,'observed':{'min':0,'max':40,'absmax':40}},"
+        "{'name':'b','order':1,'observed':{'min':0,'max':1,'absmax':1}},"
+        "{'name':'c','order':2,'producer':'cc','producer_op':'Concat','producer_inputs':['a','b'],"
+        " 'precision':'int8','amax':40}]}");
     d = find(doc, "shared-scale", "c");
     CHECK(sev_is(d, "warning"), "3.2 levels: warning");
     CHECK(d && fabs(nums(d, "levels_small_part") - 127.0 / 40) < 1e-9, "levels from amax/127");
-    CHECK(d && has(d, "fallback", "cc") && size(d, "fallback") == 1, "no consumers: fallback = the Concat");
+    CHECK(d && has(d, "fallback", "cc") && size(d, "fallback") == 1,
+          "no consumers: fallback = the Concat");
     cJSON_Delete(doc);
 
     /* the same parts but the tensor is not int8: silent */
-    doc = diag("{'tensors':["
-               "{'name':'a','order':0,'observed':{'absmax':40}},{'name':'b','order':1,'observed':{'absmax':1}},"
-               "{'name':'c','order':2,'producer':'cc','producer_op':'Concat','producer_inputs':['a','b'],"
-               " 'precision':'fp32','amax':null}]}");
+    doc = diag(
+        "{'tensors':["
+        "{'name':'a','order':0,'observed':{'absmax':40}},{'name':'b','order':1,'observed':{'absmax'"
+        ":1}},"
+        "{'name':'c','order':2,'producer':'cc','producer_op':'Concat','producer_inputs':['a','b'],"
+        " 'precision':'fp32','amax':null}]}");
     CHECK(n_diags(doc) == 0, "float Concat: silent");
     cJSON_Delete(doc);
     /* parts of similar range with few levels (threshold problem, not sharing): silent */
-    doc = diag("{'tensors':["
-               "{'name':'a','order':0,'observed':{'absmax':2}},{'name':'b','order':1,'observed':{'absmax':1}},"
-               "{'name':'c','order':2,'producer':'cc','producer_op':'Concat','producer_inputs':['a','b'],"
-               " 'precision':'int8','amax':40}]}");
+    doc = diag(
+        "{'tensors':["
+        "{'name':'a','order':0,'observed':{'absmax':2}},{'name':'b','order':1,'observed':{'absmax':"
+        "1}},"
+        "{'name':'c','order':2,'producer':'cc','producer_op':'Concat','producer_inputs':['a','b'],"
+        " 'precision':'int8','amax':40}]}");
     CHECK(count_rule(doc, "shared-scale") == 0, "similar parts: no shared-scale");
     cJSON_Delete(doc);
 }
 
 static void test_shared_scale_channels(void) {
     /* 4 box channels up to 810, 8 score channels within 1: scale 6.38 */
-    cJSON *doc = diag("{'tensors':["
-                      "{'name':'h','order':0,'producer':'head','producer_op':'Conv','consumers':['r'],"
-                      " 'precision':'int8','scale':6.38,'amax':810.2,'observed':{'absmax':810},"
-                      " 'channels':{'axis':1,'absmax':[810,640,800,640,1,0.99,0.98,1,0.5,0.7,0.9,1]}},"
-                      "{'name':'r_out','order':1,'producer':'r','producer_op':'Reshape','producer_inputs':['h'],"
-                      " 'precision':'int8','amax':810.2}]}");
+    cJSON *doc = diag(
+        "{'tensors':["
+        "{'name':'h','order':0,'producer':'head','producer_op':'Conv','consumers':['r'],"
+        " 'precision':'int8','scale':6.38,'amax':810.2,'observed':{'absmax':810},"
+        " 'channels':{'axis':1,'absmax':[810,640,800,640,1,0.99,0.98,1,0.5,0.7,0.9,1]}},"
+        "{'name':'r_out','order':1,'producer':'r','producer_op':'Reshape','producer_inputs':['h'],"
+        " 'precision':'int8','amax':810.2}]}");
     const cJSON *d = find(doc, "shared-scale", "h");
     CHECK(d != NULL, "channel variant fires");
     CHECK(sev_is(d, "error"), "score channels under one level: error");
@@ -253,26 +295,31 @@ static void test_shared_scale_channels(void) {
     cJSON_Delete(doc);
 
     /* 5 levels for a group of channels: info (common in per-tensor activations) */
-    doc = diag("{'tensors':[{'name':'h','order':0,'producer':'head','producer_op':'Conv','precision':'int8',"
+    doc = diag("{'tensors':[{'name':'h','order':0,'producer':'head','producer_op':'Conv','"
+               "precision':'int8',"
                "'amax':127,'channels':{'axis':1,'absmax':[127,100,90,5,5,4]}}]}");
     d = find(doc, "shared-scale", "h");
     CHECK(sev_is(d, "info"), "5 levels: info");
     cJSON_Delete(doc);
-    doc = diag("{'tensors':[{'name':'h','order':0,'producer':'head','producer_op':'Conv','precision':'int8',"
+    doc = diag("{'tensors':[{'name':'h','order':0,'producer':'head','producer_op':'Conv','"
+               "precision':'int8',"
                "'amax':127,'channels':{'axis':1,'absmax':[127,100,90,3,2,2]}}]}");
     d = find(doc, "shared-scale", "h");
     CHECK(sev_is(d, "warning"), "3 levels: warning");
     cJSON_Delete(doc);
     /* control: channels of similar range */
-    doc = diag("{'tensors':[{'name':'h','order':0,'producer':'head','producer_op':'Conv','precision':'int8',"
+    doc = diag("{'tensors':[{'name':'h','order':0,'producer':'head','producer_op':'Conv','"
+               "precision':'int8',"
                "'amax':810,'channels':{'axis':1,'absmax':[810,640,500,300,200,150]}}]}");
     CHECK(n_diags(doc) == 0, "similar channels: silent");
     cJSON_Delete(doc);
     /* control: one stray small channel among 40 (below the 5%% group share) */
     char buf[4096];
-    int n = snprintf(buf, sizeof buf, "{'tensors':[{'name':'h','order':0,'producer':'p','producer_op':'Conv',"
-                                      "'precision':'int8','amax':100,'channels':{'axis':1,'absmax':[0.1");
-    for (int i = 1; i < 40; i++) n += snprintf(buf + n, sizeof buf - (size_t)n, ",%d", 60 + i);
+    int n = snprintf(buf, sizeof buf,
+                     "{'tensors':[{'name':'h','order':0,'producer':'p','producer_op':'Conv',"
+                     "'precision':'int8','amax':100,'channels':{'axis':1,'absmax':[0.1");
+    for (int i = 1; i < 40; i++)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, ",%d", 60 + i);
     snprintf(buf + n, sizeof buf - (size_t)n, "]}}]}");
     doc = diag(buf);
     CHECK(n_diags(doc) == 0, "one stray channel of 40: silent");
@@ -289,17 +336,20 @@ static void test_shared_scale_channels(void) {
 static void test_output_collapse(void) {
     /* SQNR alone crosses the line; the origin is the first int8 tensor of the
      * path under 3 dB (no zeroed values anywhere) */
-    cJSON *doc = diag("{'summary':{'metric':'sqnr_db','outputs':[{'name':'y','sqnr_db':1.5,'cosine':0.8}]},"
-                      "'tensors':["
-                      "{'name':'a','order':0,'producer':'n0','producer_op':'Conv','consumers':['n1'],'precision':'int8',"
-                      " 'amax':5,'sqnr_db':40,'zeroed_rate':0.0},"
-                      "{'name':'b','order':1,'producer':'n1','producer_op':'Conv','producer_inputs':['a'],"
-                      " 'consumers':['n2'],'precision':'int8','amax':5,'sqnr_db':2.5,'zeroed_rate':0.1},"
-                      "{'name':'y','order':2,'producer':'n2','producer_op':'Conv','producer_inputs':['b'],"
-                      " 'is_output':true,'precision':'fp32','amax':null,'sqnr_db':1.5,'cosine':0.8}]}");
+    cJSON *doc =
+        diag("{'summary':{'metric':'sqnr_db','outputs':[{'name':'y','sqnr_db':1.5,'cosine':0.8}]},"
+             "'tensors':["
+             "{'name':'a','order':0,'producer':'n0','producer_op':'Conv','consumers':['n1'],'"
+             "precision':'int8',"
+             " 'amax':5,'sqnr_db':40,'zeroed_rate':0.0},"
+             "{'name':'b','order':1,'producer':'n1','producer_op':'Conv','producer_inputs':['a'],"
+             " 'consumers':['n2'],'precision':'int8','amax':5,'sqnr_db':2.5,'zeroed_rate':0.1},"
+             "{'name':'y','order':2,'producer':'n2','producer_op':'Conv','producer_inputs':['b'],"
+             " 'is_output':true,'precision':'fp32','amax':null,'sqnr_db':1.5,'cosine':0.8}]}");
     const cJSON *d = find(doc, "output-collapse", "y");
     CHECK(d && sev_is(d, "error"), "SQNR 1.5 dB: collapse");
-    CHECK(d && says(d, "'b'") && says(d, "1.5 dB"), "origin b, numbers: %s", d ? str(d, "message") : "");
+    CHECK(d && says(d, "'b'") && says(d, "1.5 dB"), "origin b, numbers: %s",
+          d ? str(d, "message") : "");
     CHECK(d && has(d, "fallback", "n1") && has(d, "fallback", "n2") && !has(d, "fallback", "n0"),
           "path n1..n2");
     CHECK(d && fabs(nums(d, "sqnr_db") - 1.5) < 1e-9, "numbers.sqnr_db");
@@ -315,7 +365,8 @@ static void test_output_collapse(void) {
     /* the accuracy metric collapsed though each output looks fine */
     doc = diag("{'summary':{'metric':'map50_95','fp32':0.421,'plan':0.002,"
                "'outputs':[{'name':'y','sqnr_db':25,'cosine':0.99,'zeroed_rate':0.3}]},"
-               "'tensors':[{'name':'y','order':0,'producer':'n','is_output':true,'precision':'int8','amax':1}]}");
+               "'tensors':[{'name':'y','order':0,'producer':'n','is_output':true,'precision':'int8'"
+               ",'amax':1}]}");
     d = find(doc, "output-collapse", "y");
     CHECK(d && says(d, "detects nothing") && says(d, "0.421") && says(d, "0.002"),
           "metric collapse: %s", d ? str(d, "message") : "");
@@ -335,33 +386,37 @@ static void test_output_collapse(void) {
 
 static void test_outliers(void) {
     /* the plan (minmax) covers outliers 100x the 99.99th percentile */
-    cJSON *doc = diag("{'plan_method':'minmax','tensors':[{'name':'t','order':0,'producer':'p','precision':'int8',"
+    cJSON *doc = diag("{'plan_method':'minmax','tensors':[{'name':'t','order':0,'producer':'p','"
+                      "precision':'int8',"
                       "'amax':1000,'observed':{'absmax':1000,'p9999':10},"
                       "'thresholds':{'minmax':1000,'entropy':40,'percentile':10.5,'mse':12}}]}");
     const cJSON *d = find(doc, "outliers", "t");
     CHECK(sev_is(d, "warning"), "covering outliers: warning");
     CHECK(d && says(d, "covers") && says(d, "1.27") && says(d, "100x"),
           "explains the wasted resolution (10/7.87 = 1.27 levels): %s", d ? str(d, "message") : "");
-    CHECK(d && fix_says(d, "--method mse") && fix_says(d, "12"), "recommends mse without a histogram: %s",
-          d ? str(d, "fix") : "");
-    CHECK(d && says(d, "±1000 ") && says(d, "threshold 1000 ") && !says(d, "e+0"), "1000 not 1e+03: %s",
-          d ? str(d, "message") : "");
+    CHECK(d && fix_says(d, "--method mse") && fix_says(d, "12"),
+          "recommends mse without a histogram: %s", d ? str(d, "fix") : "");
+    CHECK(d && says(d, "±1000 ") && says(d, "threshold 1000 ") && !says(d, "e+0"),
+          "1000 not 1e+03: %s", d ? str(d, "message") : "");
     cJSON_Delete(doc);
     /* numbers in exponent form become digits, names stay as they are */
     doc = diag("{'plan_method':'minmax','tensors':[{'name':'n1e+03','order':0,'precision':'int8',"
-               "'amax':3200,'observed':{'min':-3200,'max':45,'absmax':3200,'p9999':32},'thresholds':{}}]}");
+               "'amax':3200,'observed':{'min':-3200,'max':45,'absmax':3200,'p9999':32},'thresholds'"
+               ":{}}]}");
     d = find(doc, "outliers", "n1e+03");
-    CHECK(d && says(d, "'n1e+03'") && says(d, "±3200 ") && says(d, "threshold 3200 "), "names kept: %s",
-          d ? str(d, "message") : "");
+    CHECK(d && says(d, "'n1e+03'") && says(d, "±3200 ") && says(d, "threshold 3200 "),
+          "names kept: %s", d ? str(d, "message") : "");
     cJSON_Delete(doc);
 
     /* the plan clips them: info, good resolution */
-    doc = diag("{'plan_method':'percentile','tensors':[{'name':'t','order':0,'producer':'p','precision':'int8',"
+    doc = diag("{'plan_method':'percentile','tensors':[{'name':'t','order':0,'producer':'p','"
+               "precision':'int8',"
                "'amax':10.5,'observed':{'absmax':1000,'p9999':10},"
                "'thresholds':{'minmax':1000,'percentile':10.5,'mse':12}}]}");
     d = find(doc, "outliers", "t");
     CHECK(sev_is(d, "info"), "clipping outliers: info");
-    CHECK(d && says(d, "clips") && says(d, "good resolution"), "clip message: %s", d ? str(d, "message") : "");
+    CHECK(d && says(d, "clips") && says(d, "good resolution"), "clip message: %s",
+          d ? str(d, "message") : "");
     cJSON_Delete(doc);
 
     /* with a histogram the recommendation is the best estimated SQNR: 5e6
@@ -370,24 +425,29 @@ static void test_outliers(void) {
      * mse's steps (7.9, 4.7) round all of them to 0 (0.4 dB). */
     char buf[4096];
     int n = snprintf(buf, sizeof buf,
-                     "{'plan_method':'minmax','tensors':[{'name':'t','order':0,'producer':'p','precision':'int8',"
+                     "{'plan_method':'minmax','tensors':[{'name':'t','order':0,'producer':'p','"
+                     "precision':'int8',"
                      "'amax':1000,'observed':{'absmax':1000,'p9999':1},"
                      "'thresholds':{'minmax':1000,'entropy':1.2,'mse':600}}],"
                      "'histograms':[{'tensor':'t','absmax':1000,'bin_width':1,'counts':[0,5000000");
-    for (int i = 2; i < 999; i++) n += snprintf(buf + n, sizeof buf - (size_t)n, ",0");
+    for (int i = 2; i < 999; i++)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, ",0");
     snprintf(buf + n, sizeof buf - (size_t)n, ",1]}]}");
     doc = diag(buf);
     d = find(doc, "outliers", "t");
     CHECK(d && fix_says(d, "--method entropy") && fix_says(d, "estimated SQNR"),
           "histogram picks entropy: %s", d ? str(d, "fix") : "");
-    CHECK(d && isfinite(nums(d, "recommended_est_sqnr_db")) && nums(d, "recommended_est_sqnr_db") > nums(d, "plan_est_sqnr_db"),
+    CHECK(d && isfinite(nums(d, "recommended_est_sqnr_db")) &&
+              nums(d, "recommended_est_sqnr_db") > nums(d, "plan_est_sqnr_db"),
           "estimated SQNR better than the plan's");
     cJSON_Delete(doc);
 
     /* controls: a ratio of 1.2; a float tensor; p9999 of 0 */
-    doc = diag("{'tensors':[{'name':'t','order':0,'precision':'int8','amax':12,'observed':{'absmax':12,'p9999':10}},"
-               "{'name':'u','order':1,'precision':'fp32','observed':{'absmax':1000,'p9999':10}},"
-               "{'name':'v','order':2,'precision':'int8','amax':5,'observed':{'absmax':5,'p9999':0}}]}");
+    doc = diag(
+        "{'tensors':[{'name':'t','order':0,'precision':'int8','amax':12,'observed':{'absmax':12,'"
+        "p9999':10}},"
+        "{'name':'u','order':1,'precision':'fp32','observed':{'absmax':1000,'p9999':10}},"
+        "{'name':'v','order':2,'precision':'int8','amax':5,'observed':{'absmax':5,'p9999':0}}]}");
     CHECK(n_diags(doc) == 0, "no outliers: silent, got %d", n_diags(doc));
     cJSON_Delete(doc);
 }
@@ -395,12 +455,14 @@ static void test_outliers(void) {
 /* ======================= saturation ======================= */
 
 static void test_saturation(void) {
-    cJSON *doc = diag("{'tensors':[{'name':'t','order':0,'producer':'p','precision':'int8','amax':5,"
-                      "'saturation_rate':0.05,'own_sqnr_db':30,'observed':{'absmax':20,'p9999':8},"
-                      "'thresholds':{'minmax':20,'percentile':9,'entropy':5,'mse':6}}]}");
+    cJSON *doc =
+        diag("{'tensors':[{'name':'t','order':0,'producer':'p','precision':'int8','amax':5,"
+             "'saturation_rate':0.05,'own_sqnr_db':30,'observed':{'absmax':20,'p9999':8},"
+             "'thresholds':{'minmax':20,'percentile':9,'entropy':5,'mse':6}}]}");
     const cJSON *d = find(doc, "saturation", "t");
     CHECK(sev_is(d, "warning"), "5%% saturated, own SQNR 30 dB: warning");
-    CHECK(d && says(d, "5%") && says(d, "±5") && says(d, "±20"), "message: %s", d ? str(d, "message") : "");
+    CHECK(d && says(d, "5%") && says(d, "±5") && says(d, "±20"), "message: %s",
+          d ? str(d, "message") : "");
     CHECK(d && fix_says(d, "--method percentile") && fix_says(d, "9"),
           "recommends the smallest wider threshold covering p9999: %s", d ? str(d, "fix") : "");
     CHECK(d && has(d, "fallback", "p"), "fallback = producer");
@@ -413,7 +475,8 @@ static void test_saturation(void) {
     CHECK(d && says(d, "12 dB"), "own SQNR in the message");
     cJSON_Delete(doc);
 
-    doc = diag("{'sensitivity':{'score':'sqnr_db','only':[{'tensor':'z','score':3},{'tensor':'t','score':5}]},"
+    doc = diag("{'sensitivity':{'score':'sqnr_db','only':[{'tensor':'z','score':3},{'tensor':'t','"
+               "score':5}]},"
                "'tensors':[{'name':'t','order':0,'producer':'p','precision':'int8','amax':5,"
                "'saturation_rate':0.02,'own_sqnr_db':35}]}");
     d = find(doc, "saturation", "t");
@@ -421,18 +484,20 @@ static void test_saturation(void) {
     CHECK(d && says(d, "ranks 2"), "rank in the message");
     cJSON_Delete(doc);
 
-    doc = diag("{'tensors':[{'name':'images','order':0,'is_input':true,'precision':'int8','amax':0.961,"
-               "'saturation_rate':0.0165,'own_sqnr_db':41.8,'observed':{'absmax':1,'p9999':1},"
-               "'thresholds':{'minmax':1,'entropy':0.961}}]}");
+    doc = diag(
+        "{'tensors':[{'name':'images','order':0,'is_input':true,'precision':'int8','amax':0.961,"
+        "'saturation_rate':0.0165,'own_sqnr_db':41.8,'observed':{'absmax':1,'p9999':1},"
+        "'thresholds':{'minmax':1,'entropy':0.961}}]}");
     d = find(doc, "saturation", "images");
     CHECK(sev_is(d, "info"), "1.65%% clipped by 4%%, own SQNR 41.8 dB: info");
     CHECK(d && fix_says(d, "99.99th percentile, 1 "), "no calibrator 5%% wider: the percentile: %s",
           d ? str(d, "fix") : "");
     cJSON_Delete(doc);
 
-    doc = diag("{'tensors':[{'name':'t','order':0,'precision':'int8','amax':5,'saturation_rate':0.001},"
-               "{'name':'u','order':1,'precision':'fp32','amax':null,'saturation_rate':0.5},"
-               "{'name':'v','order':2,'precision':'int8','amax':5,'saturation_rate':null}]}");
+    doc = diag(
+        "{'tensors':[{'name':'t','order':0,'precision':'int8','amax':5,'saturation_rate':0.001},"
+        "{'name':'u','order':1,'precision':'fp32','amax':null,'saturation_rate':0.5},"
+        "{'name':'v','order':2,'precision':'int8','amax':5,'saturation_rate':null}]}");
     CHECK(n_diags(doc) == 0, "0.1%% saturated / float / null: silent");
     cJSON_Delete(doc);
 }
@@ -456,7 +521,8 @@ static void test_weight_spread(void) {
                       "{'node':'c7','op':'Conv','precision':'int8','per_tensor':true,"
                       " 'absmax_min':0,'absmax_median':1.5,'absmax_max':3.2}]}");
     check_shape(doc, "weights");
-    CHECK(count_rule(doc, "weight-spread") == 3, "c1, c2 and c6 only, got %d", count_rule(doc, "weight-spread"));
+    CHECK(count_rule(doc, "weight-spread") == 3, "c1, c2 and c6 only, got %d",
+          count_rule(doc, "weight-spread"));
     const cJSON *d = NULL, *e = NULL, *z = NULL, *x;
     cJSON_ArrayForEach(x, diags(doc)) {
         if (has(x, "nodes", "c1")) d = x;
@@ -466,7 +532,8 @@ static void test_weight_spread(void) {
     CHECK(sev_is(z, "error") && says(z, "all zero") && says(z, "0.397"),
           "c6: a dead channel, the median starved: %s", z ? str(z, "message") : "");
     CHECK(sev_is(d, "warning"), "c1: median channel has 19.8 levels: warning");
-    CHECK(d && says(d, "320x") && says(d, "0.397") && says(d, "19.8") && says(d, "16 output channels"),
+    CHECK(d && says(d, "320x") && says(d, "0.397") && says(d, "19.8") &&
+              says(d, "16 output channels"),
           "c1 message: %s", d ? str(d, "message") : "");
     CHECK(d && fix_says(d, "per channel"), "fix: per-channel weights");
     CHECK(sev_is(e, "error"), "c2 (per-tensor from the document): median starved: error");
@@ -477,9 +544,11 @@ static void test_weight_spread(void) {
 /* ======================= input-mismatch ======================= */
 
 static void test_input_mismatch(void) {
-    cJSON *doc = diag("{'tensors':[{'name':'images','order':0,'producer':null,'consumers':['conv0'],'is_input':true,"
-                      "'precision':'int8','amax':255,'calib':{'min':0,'max':255,'absmax':255,'p9999':255},"
-                      "'observed':{'min':0,'max':1,'absmax':1,'p9999':1}}]}");
+    cJSON *doc =
+        diag("{'tensors':[{'name':'images','order':0,'producer':null,'consumers':['conv0'],'is_"
+             "input':true,"
+             "'precision':'int8','amax':255,'calib':{'min':0,'max':255,'absmax':255,'p9999':255},"
+             "'observed':{'min':0,'max':1,'absmax':1,'p9999':1}}]}");
     const cJSON *d = find(doc, "input-mismatch", "images");
     CHECK(sev_is(d, "error"), "255 vs 1: error");
     CHECK(d && says(d, "divided by 255") && says(d, "0..255") && says(d, "0..1"), "message: %s",
@@ -495,10 +564,11 @@ static void test_input_mismatch(void) {
     CHECK(d && says(d, "saturate"), "too small a range saturates");
     cJSON_Delete(doc);
 
-    doc = diag("{'tensors':[{'name':'images','order':0,'is_input':true,'precision':'int8','amax':1,"
-               "'calib':{'absmax':1},'observed':{'absmax':2}},"
-               "{'name':'z','order':1,'is_input':false,'calib':{'absmax':255},'observed':{'absmax':1}},"
-               "{'name':'w','order':2,'is_input':true,'calib':{'absmax':null},'observed':{'absmax':1}}]}");
+    doc = diag(
+        "{'tensors':[{'name':'images','order':0,'is_input':true,'precision':'int8','amax':1,"
+        "'calib':{'absmax':1},'observed':{'absmax':2}},"
+        "{'name':'z','order':1,'is_input':false,'calib':{'absmax':255},'observed':{'absmax':1}},"
+        "{'name':'w','order':2,'is_input':true,'calib':{'absmax':null},'observed':{'absmax':1}}]}");
     CHECK(n_diags(doc) == 0, "2x / not an input / no calib: silent");
     cJSON_Delete(doc);
 }
@@ -513,9 +583,12 @@ static cJSON *calib_doc(int n, int moving, int last_feeds_output, const char *me
     for (int i = 0; i < n; i++) {
         int mv = i >= n - moving;
         k += snprintf(buf + k, sizeof buf - (size_t)k,
-                      "%s{'name':'t%d','order':%d,'producer':'n%d','consumers':['%s'],'precision':'int8','amax':10,"
-                      "'thresholds':{'minmax':20,'entropy':10,'percentile':10,'mse':10},'threshold_partial':%s}",
-                      i ? "," : "", i, i, i, i == n - 1 && last_feeds_output ? "nout" : "nx", mv ? "7" : "9.8");
+                      "%s{'name':'t%d','order':%d,'producer':'n%d','consumers':['%s'],'precision':'"
+                      "int8','amax':10,"
+                      "'thresholds':{'minmax':20,'entropy':10,'percentile':10,'mse':10},'threshold_"
+                      "partial':%s}",
+                      i ? "," : "", i, i, i, i == n - 1 && last_feeds_output ? "nout" : "nx",
+                      mv ? "7" : "9.8");
     }
     snprintf(buf + k, sizeof buf - (size_t)k,
              ",{'name':'y','order':%d,'producer':'nout','is_output':true,'precision':'fp32'}]}", n);
@@ -526,16 +599,19 @@ static void test_calibration_data(void) {
     cJSON *doc = calib_doc(10, 2, 0, "entropy");
     const cJSON *d = find(doc, "calibration-data", NULL);
     CHECK(sev_is(d, "warning"), "2 of 10 moving: warning");
-    CHECK(d && says(d, "2 of 10") && says(d, "10 -> 7") == 0 && says(d, "7 -> 10") && says(d, "entropy"),
+    CHECK(d && says(d, "2 of 10") && says(d, "10 -> 7") == 0 && says(d, "7 -> 10") &&
+              says(d, "entropy"),
           "message: %s", d ? str(d, "message") : "");
     CHECK(d && fix_says(d, "more images"), "fix: more images");
-    CHECK(d && has(d, "nodes", "n8") && has(d, "nodes", "n9") && size(d, "nodes") == 2, "nodes = the moving ones");
+    CHECK(d && has(d, "nodes", "n8") && has(d, "nodes", "n9") && size(d, "nodes") == 2,
+          "nodes = the moving ones");
     CHECK(count_rule(doc, "calibration-data") == 1, "one aggregated diagnosis");
     cJSON_Delete(doc);
 
     doc = calib_doc(20, 1, 1, "percentile:99.99");
     d = find(doc, "calibration-data", "t19");
-    CHECK(d != NULL, "1 of 20 moving but next to the output: fires (percentile:99.99 -> percentile)");
+    CHECK(d != NULL,
+          "1 of 20 moving but next to the output: fires (percentile:99.99 -> percentile)");
     CHECK(d && says(d, "next to an output"), "says why: %s", d ? str(d, "message") : "");
     cJSON_Delete(doc);
 
@@ -559,14 +635,19 @@ static void test_degenerate(void) {
         "{'tensors':[null,1,'a',[],{}],'weights_info':[null,{},{'node':5}]}",
         "{'tensors':[{'name':'a','precision':'int8','scale':null,'amax':null,'saturation_rate':1,"
         "'observed':{'absmax':'inf','p9999':null}}]}",
-        "{'tensors':[{'name':'a','precision':'int8','scale':'inf','amax':'inf','observed':{'absmax':1e300,'p9999':1e-300},"
-        "'channels':{'absmax':[null,'inf',-1]},'producer_op':'Concat','producer_inputs':['a','a','zz',3]}]}",
-        "{'tensors':[{'name':'a','is_input':true,'calib':{'absmax':'inf'},'observed':{'absmax':0}}],"
+        "{'tensors':[{'name':'a','precision':'int8','scale':'inf','amax':'inf','observed':{'absmax'"
+        ":1e300,'p9999':1e-300},"
+        "'channels':{'absmax':[null,'inf',-1]},'producer_op':'Concat','producer_inputs':['a','a','"
+        "zz',3]}]}",
+        "{'tensors':[{'name':'a','is_input':true,'calib':{'absmax':'inf'},'observed':{'absmax':0}}]"
+        ","
         "'weights_info':[{'node':'c','per_tensor':true,'absmax_min':0,'absmax_max':3},"
         "{'node':'d','per_tensor':true,'absmax_min':'inf','absmax_max':'inf'}]}",
-        "{'summary':{'outputs':[{'name':null},{'sqnr_db':'inf'},{'name':'y','sqnr_db':null,'cosine':'x'}],"
+        "{'summary':{'outputs':[{'name':null},{'sqnr_db':'inf'},{'name':'y','sqnr_db':null,'cosine'"
+        ":'x'}],"
         "'metric':'map50','fp32':null,'plan':0}}",
-        "{'plan_method':null,'tensors':[{'name':'a','precision':'int8','amax':1,'threshold_partial':'inf',"
+        "{'plan_method':null,'tensors':[{'name':'a','precision':'int8','amax':1,'threshold_partial'"
+        ":'inf',"
         "'thresholds':null,'consumers':[1,null]}]}",
         "{'diagnoses':[{'rule':'stale'}]}",
     };
@@ -578,21 +659,25 @@ static void test_degenerate(void) {
     }
     /* a Concat without a producer name still explains itself */
     doc = diag("{'tensors':[{'name':'a','order':0,'observed':{'absmax':800}},{'name':'b','order':1,"
-               "'observed':{'absmax':1}},{'name':'c','order':2,'producer_op':'Concat','producer_inputs':['a','b'],"
+               "'observed':{'absmax':1}},{'name':'c','order':2,'producer_op':'Concat','producer_"
+               "inputs':['a','b'],"
                "'precision':'int8','amax':800}]}");
     const cJSON *d = find(doc, "shared-scale", "c");
-    CHECK(d && says(d, "'?'") && size(d, "fallback") == 0 && size(d, "nodes") == 0, "no producer name: no crash");
+    CHECK(d && says(d, "'?'") && size(d, "fallback") == 0 && size(d, "nodes") == 0,
+          "no producer name: no crash");
     cJSON_Delete(doc);
     /* a collapse of a tensor with a self loop in producer_inputs terminates */
-    doc = diag("{'tensors':[{'name':'a','order':0,'producer':'n','producer_inputs':['a'],'consumers':['n'],"
-                      "'is_output':true,'precision':'int8','amax':1,'zeroed_rate':0.9}]}");
+    doc = diag("{'tensors':[{'name':'a','order':0,'producer':'n','producer_inputs':['a'],'"
+               "consumers':['n'],"
+               "'is_output':true,'precision':'int8','amax':1,'zeroed_rate':0.9}]}");
     CHECK(count_rule(doc, "output-collapse") == 1, "self loop: terminates, one collapse");
     cJSON_Delete(doc);
 
     oct_error err = {0};
     CHECK(oct_diagnose(NULL, &err) == OCT_E_INVALID_ARG, "NULL document");
     cJSON *arr = cJSON_CreateArray();
-    CHECK(oct_diagnose(arr, &err) == OCT_E_INVALID_ARG && strstr(err.message, "object"), "array document");
+    CHECK(oct_diagnose(arr, &err) == OCT_E_INVALID_ARG && strstr(err.message, "object"),
+          "array document");
     CHECK(oct_diagnose(arr, NULL) == OCT_E_INVALID_ARG, "NULL err is fine");
     cJSON_Delete(arr);
 
@@ -613,13 +698,16 @@ static void test_order_and_print(void) {
     /* 15 saturation findings of various rates, one input mismatch error, one
      * outliers info */
     char buf[16384];
-    int k = snprintf(buf, sizeof buf, "{'tensors':[{'name':'in','order':0,'is_input':true,'calib':{'absmax':255},"
-                                      "'observed':{'absmax':1}},{'name':'o','order':1,'producer':'po','precision':'int8',"
-                                      "'amax':10.5,'observed':{'absmax':1000,'p9999':10},"
-                                      "'thresholds':{'percentile':10.5}}");
+    int k = snprintf(
+        buf, sizeof buf,
+        "{'tensors':[{'name':'in','order':0,'is_input':true,'calib':{'absmax':255},"
+        "'observed':{'absmax':1}},{'name':'o','order':1,'producer':'po','precision':'int8',"
+        "'amax':10.5,'observed':{'absmax':1000,'p9999':10},"
+        "'thresholds':{'percentile':10.5}}");
     for (int i = 0; i < 15; i++)
         k += snprintf(buf + k, sizeof buf - (size_t)k,
-                      ",{'name':'s%d','order':%d,'producer':'p%d','precision':'int8','amax':5,'saturation_rate':%g,"
+                      ",{'name':'s%d','order':%d,'producer':'p%d','precision':'int8','amax':5,'"
+                      "saturation_rate':%g,"
                       "'own_sqnr_db':30}",
                       i, i + 2, i, 0.01 + 0.002 * i);
     snprintf(buf + k, sizeof buf - (size_t)k, "]}");
@@ -645,8 +733,10 @@ static void test_order_and_print(void) {
         prev_sev = s;
     }
     CHECK(sorted, "sorted by severity, then impact");
-    CHECK(!strcmp(str(cJSON_GetArrayItem(diags(doc), 0), "rule"), "input-mismatch"), "the error first");
-    CHECK(!strcmp(str(cJSON_GetArrayItem(diags(doc), 1), "tensor"), "s14"), "then the most saturated");
+    CHECK(!strcmp(str(cJSON_GetArrayItem(diags(doc), 0), "rule"), "input-mismatch"),
+          "the error first");
+    CHECK(!strcmp(str(cJSON_GetArrayItem(diags(doc), 1), "tensor"), "s14"),
+          "then the most saturated");
     CHECK(!strcmp(str(cJSON_GetArrayItem(diags(doc), 16), "rule"), "outliers"), "the info last");
 
     FILE *f = tmpfile();
@@ -656,7 +746,8 @@ static void test_order_and_print(void) {
     char *text = calloc((size_t)len + 1, 1);
     CHECK(fread(text, 1, (size_t)len, f) == (size_t)len, "read back the summary");
     fclose(f);
-    CHECK(strstr(text, "17 findings (1 error, 15 warnings, 1 info)") != NULL, "header: %.80s", text);
+    CHECK(strstr(text, "17 findings (1 error, 15 warnings, 1 info)") != NULL, "header: %.80s",
+          text);
     CHECK(strstr(text, "... and 5 more") != NULL, "at most 12 shown");
     CHECK(strstr(text, "input-mismatch") < strstr(text, "saturation"), "most severe first");
     CHECK(strstr(text, "outliers") == NULL, "the info is beyond the first 12");
@@ -670,7 +761,8 @@ static void test_order_and_print(void) {
     len = ftell(f);
     rewind(f);
     char line[256] = {0};
-    CHECK(len > 0 && fgets(line, sizeof line, f) && strstr(line, "no problem found"), "empty: one line");
+    CHECK(len > 0 && fgets(line, sizeof line, f) && strstr(line, "no problem found"),
+          "empty: one line");
     fclose(f);
     cJSON_Delete(doc);
 }

@@ -105,14 +105,18 @@ static double jval(const cJSON *v) {
     if (cJSON_IsNumber(v)) return v->valuedouble;
     if (cJSON_IsString(v) && v->valuestring) {
         const char *s = v->valuestring;
-        if (!strcmp(s, "inf") || !strcmp(s, "+inf") || !strcmp(s, "Infinity") || !strcmp(s, "infinity"))
+        if (!strcmp(s, "inf") || !strcmp(s, "+inf") || !strcmp(s, "Infinity") ||
+            !strcmp(s, "infinity"))
             return INFINITY;
-        if (!strcmp(s, "-inf") || !strcmp(s, "-Infinity") || !strcmp(s, "-infinity")) return -INFINITY;
+        if (!strcmp(s, "-inf") || !strcmp(s, "-Infinity") || !strcmp(s, "-infinity"))
+            return -INFINITY;
     }
     return NAN;
 }
 static double jnum(const cJSON *o, const char *key) { return jval(jget(o, key)); }
-static double jnum2(const cJSON *o, const char *k1, const char *k2) { return jnum(jget(o, k1), k2); }
+static double jnum2(const cJSON *o, const char *k1, const char *k2) {
+    return jnum(jget(o, k1), k2);
+}
 static const char *jstr(const cJSON *o, const char *key) {
     const cJSON *v = jget(o, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
@@ -144,7 +148,8 @@ static void sb_printf(sbuf *b, const char *fmt, ...) {
             return;
         }
         size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + (size_t)n + 1) cap *= 2;
+        while (cap < b->len + (size_t)n + 1)
+            cap *= 2;
         char *p = realloc(b->s, cap);
         if (!p) {
             b->oom = 1;
@@ -174,8 +179,10 @@ static void sb_names(sbuf *b, const cJSON *arr, int max) {
 /* "-154..810" when min and max are known, else "±810". */
 static void sb_range(sbuf *b, const cJSON *stats) {
     double mn = jnum(stats, "min"), mx = jnum(stats, "max"), am = jnum(stats, "absmax");
-    if (isfinite(mn) && isfinite(mx)) sb_printf(b, "%.3g..%.3g", mn, mx);
-    else sb_printf(b, "±%.3g", am);
+    if (isfinite(mn) && isfinite(mx))
+        sb_printf(b, "%.3g..%.3g", mn, mx);
+    else
+        sb_printf(b, "±%.3g", am);
 }
 
 static int arr_has(const cJSON *arr, const char *s) {
@@ -217,7 +224,7 @@ typedef struct {
     struct byname {
         const char *name;
         int idx;
-    } *by_name; /* the table sorted by name */
+    } * by_name;           /* the table sorted by name */
     unsigned char *shared; /* per tensor: shared-scale found an error there */
     finding *f;
     int nf, capf;
@@ -241,11 +248,14 @@ static int find_index(const dctx *c, const char *name) {
         int mid = (lo + hi) / 2;
         int r = strcmp(c->by_name[mid].name, name);
         if (!r) { /* duplicated names: the first in the document */
-            while (mid > 0 && !strcmp(c->by_name[mid - 1].name, name)) mid--;
+            while (mid > 0 && !strcmp(c->by_name[mid - 1].name, name))
+                mid--;
             return c->by_name[mid].idx;
         }
-        if (r < 0) lo = mid + 1;
-        else hi = mid - 1;
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
     }
     return -1;
 }
@@ -260,7 +270,8 @@ static oct_status build_table(dctx *c) {
     c->t = calloc((size_t)n + 1, sizeof *c->t);
     c->by_name = calloc((size_t)n + 1, sizeof *c->by_name);
     c->shared = calloc((size_t)n + 1, 1);
-    if (!c->t || !c->by_name || !c->shared) return oct_fail(c->err, OCT_E_NOMEM, "diagnose: out of memory");
+    if (!c->t || !c->by_name || !c->shared)
+        return oct_fail(c->err, OCT_E_NOMEM, "diagnose: out of memory");
     const cJSON *j;
     int k = 0;
     cJSON_ArrayForEach(j, arr) {
@@ -346,10 +357,10 @@ static void mark_descendants(const dctx *c, int from, unsigned char *mark, int *
 /* Ops that move or select values without computing new ones: an int8
  * engine runs them on the codes and their output keeps the input's scale. */
 static int is_shape_op(const char *op) {
-    static const char *const ops[] = {"Reshape",   "Transpose", "Split",          "Slice",     "Gather",
-                                      "GatherND",  "TopK",      "GatherElements", "Concat",    "Squeeze",
-                                      "Unsqueeze", "Flatten",   "Identity",       "Expand",    "Tile",
-                                      "Pad",       "DepthToSpace", "SpaceToDepth"};
+    static const char *const ops[] = {
+        "Reshape",  "Transpose",      "Split",  "Slice",   "Gather",       "GatherND",
+        "TopK",     "GatherElements", "Concat", "Squeeze", "Unsqueeze",    "Flatten",
+        "Identity", "Expand",         "Tile",   "Pad",     "DepthToSpace", "SpaceToDepth"};
     if (!op) return 0;
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
         if (!strcmp(op, ops[i])) return 1;
@@ -401,9 +412,9 @@ static int add_inheritors(const dctx *c, int from, cJSON *arr) {
 
 /* Adds a finding; takes ownership of nodes, numbers and fallback (NULL:
  * empty). */
-static oct_status add_finding(dctx *c, const char *rule, int sev, double impact, double order, const char *tensor,
-                              cJSON *nodes, const char *message, cJSON *numbers, const char *fix,
-                              cJSON *fallback) {
+static oct_status add_finding(dctx *c, const char *rule, int sev, double impact, double order,
+                              const char *tensor, cJSON *nodes, const char *message, cJSON *numbers,
+                              const char *fix, cJSON *fallback) {
     cJSON *d = cJSON_CreateObject();
     if (!nodes) nodes = cJSON_CreateArray();
     if (!numbers) numbers = cJSON_CreateObject();
@@ -420,7 +431,8 @@ static oct_status add_finding(dctx *c, const char *rule, int sev, double impact,
         }
     }
     if (ok) {
-        ok = cJSON_AddStringToObject(d, "rule", rule) && cJSON_AddStringToObject(d, "severity", sev_name[sev]) &&
+        ok = cJSON_AddStringToObject(d, "rule", rule) &&
+             cJSON_AddStringToObject(d, "severity", sev_name[sev]) &&
              (tensor ? cJSON_AddStringToObject(d, "tensor", tensor) != NULL
                      : cJSON_AddNullToObject(d, "tensor") != NULL);
         if (ok) {
@@ -470,15 +482,18 @@ static void plain_thousands(sbuf *b) {
         int dot = 0;
         while (start > b->s) {
             char ch = start[-1];
-            if (isdigit((unsigned char)ch)) start--;
-            else if (ch == '.' && !dot && start - 1 > b->s && isdigit((unsigned char)start[-2]) && start < p) {
+            if (isdigit((unsigned char)ch))
+                start--;
+            else if (ch == '.' && !dot && start - 1 > b->s && isdigit((unsigned char)start[-2]) &&
+                     start < p) {
                 dot = 1;
                 start--;
             } else {
                 break;
             }
         }
-        int in_name = start > b->s && (isalnum((unsigned char)start[-1]) || start[-1] == '_' || start[-1] == '/');
+        int in_name = start > b->s &&
+                      (isalnum((unsigned char)start[-1]) || start[-1] == '_' || start[-1] == '/');
         if (p[3] >= '3' && p[3] <= '5' && !isdigit((unsigned char)p[4]) && start < p &&
             isdigit((unsigned char)*start) && !in_name) {
             char num[32];
@@ -499,8 +514,9 @@ static void plain_thousands(sbuf *b) {
 }
 
 /* Builds a finding from message/fix buffers, checking them for OOM. */
-static oct_status emit(dctx *c, const char *rule, int sev, double impact, double order, const char *tensor,
-                       cJSON *nodes, sbuf *msg, cJSON *numbers, sbuf *fix, cJSON *fallback) {
+static oct_status emit(dctx *c, const char *rule, int sev, double impact, double order,
+                       const char *tensor, cJSON *nodes, sbuf *msg, cJSON *numbers, sbuf *fix,
+                       cJSON *fallback) {
     oct_status st;
     if (msg->oom || fix->oom) {
         cJSON_Delete(nodes);
@@ -510,7 +526,8 @@ static oct_status emit(dctx *c, const char *rule, int sev, double impact, double
     } else {
         plain_thousands(msg);
         plain_thousands(fix);
-        st = add_finding(c, rule, sev, impact, order, tensor, nodes, sb_str(msg), numbers, sb_str(fix), fallback);
+        st = add_finding(c, rule, sev, impact, order, tensor, nodes, sb_str(msg), numbers,
+                         sb_str(fix), fallback);
     }
     sb_free(msg);
     sb_free(fix);
@@ -550,7 +567,8 @@ static void sb_inheritors(sbuf *b, const cJSON *fallback, int skip_first) {
         const cJSON *v = cJSON_GetArrayItem(fallback, i);
         if (cJSON_IsString(v) && !arr_add(rest, v->valuestring)) b->oom = 1;
     }
-    sb_printf(b, " The %d node%s after it inherit%s the same scale: ", n, n == 1 ? "" : "s", n == 1 ? "s" : "");
+    sb_printf(b, " The %d node%s after it inherit%s the same scale: ", n, n == 1 ? "" : "s",
+              n == 1 ? "s" : "");
     sb_names(b, rest, 6);
     sb_printf(b, ".");
     cJSON_Delete(rest);
@@ -590,26 +608,33 @@ static oct_status shared_concat(dctx *c, int ti, int *fired) {
     cJSON *nodes = one_name(t->producer), *numbers = cJSON_CreateObject();
     sbuf msg = {0}, fix = {0};
     if (!fb) msg.oom = 1;
-    sb_printf(&msg, "Concat '%s' joins inputs of very different ranges into one int8 tensor '%s' with a single scale: '%s' spans ",
+    sb_printf(&msg,
+              "Concat '%s' joins inputs of very different ranges into one int8 tensor '%s' with a "
+              "single scale: '%s' spans ",
               t->producer ? t->producer : "?", t->name, big.t->name);
     sb_range(&msg, jget(big.t->j, "observed"));
     sb_printf(&msg, " but '%s' only ", small.t->name);
     sb_range(&msg, jget(small.t->j, "observed"));
-    sb_printf(&msg, " (%.4gx smaller). One int8 step is %.3g, so '%s' gets %.3g levels: ", ratio, s, small.t->name,
-              levels);
+    sb_printf(&msg, " (%.4gx smaller). One int8 step is %.3g, so '%s' gets %.3g levels: ", ratio, s,
+              small.t->name, levels);
     if (small.absmax < s / 2)
-        sb_printf(&msg, "every one of its values is below half a step (%.3g) and rounds to 0.", s / 2);
+        sb_printf(&msg, "every one of its values is below half a step (%.3g) and rounds to 0.",
+                  s / 2);
     else
-        sb_printf(&msg, "every value of it below %.3g (half a step) rounds to 0 and the rest keeps %d or fewer distinct values.",
+        sb_printf(&msg,
+                  "every value of it below %.3g (half a step) rounds to 0 and the rest keeps %d or "
+                  "fewer distinct values.",
                   s / 2, 2 * (int)ceil(levels) + 1);
     sb_inheritors(&msg, fb, 1);
     sb_printf(&fix, "Keep '%s'", t->producer ? t->producer : t->name);
     if (cJSON_GetArraySize(fb) > 1)
         sb_printf(&fix, " and the %d node%s that inherit%s its scale", cJSON_GetArraySize(fb) - 1,
                   cJSON_GetArraySize(fb) > 2 ? "s" : "", cJSON_GetArraySize(fb) > 2 ? "" : "s");
-    sb_printf(&fix, " out of INT8 (FP16/FP32), or split the Concat: bring '%s' to the range of '%s' before it "
-                    "(e.g. divide box coordinates by the image size) and undo that after the int8 part.",
-              big.t->name, small.t->name);
+    sb_printf(
+        &fix,
+        " out of INT8 (FP16/FP32), or split the Concat: bring '%s' to the range of '%s' before it "
+        "(e.g. divide box coordinates by the image size) and undo that after the int8 part.",
+        big.t->name, small.t->name);
     num(numbers, "levels_small_part", levels);
     num(numbers, "scale", s);
     num(numbers, "amax", t->amax);
@@ -617,8 +642,8 @@ static oct_status shared_concat(dctx *c, int ti, int *fired) {
     num(numbers, "absmax_small_part", small.absmax);
     num(numbers, "range_ratio", ratio);
     num(numbers, "zero_below", s / 2);
-    return emit(c, "shared-scale", sev, clamp01(1 - levels / SHARED_SCALE_MIN_LEVELS), t->order, t->name, nodes, &msg,
-                numbers, &fix, fb);
+    return emit(c, "shared-scale", sev, clamp01(1 - levels / SHARED_SCALE_MIN_LEVELS), t->order,
+                t->name, nodes, &msg, numbers, &fix, fb);
 }
 
 /* "4-83" style list of channel indices, at most a few runs. */
@@ -626,7 +651,8 @@ static void sb_channels(sbuf *b, const int *idx, int n) {
     int runs = 0;
     for (int i = 0; i < n;) {
         int j = i;
-        while (j + 1 < n && idx[j + 1] == idx[j] + 1) j++;
+        while (j + 1 < n && idx[j + 1] == idx[j] + 1)
+            j++;
         if (runs == 4) {
             sb_printf(b, ", ...");
             return;
@@ -676,20 +702,26 @@ static oct_status shared_channels(dctx *c, int ti) {
     if (!fb) msg.oom = 1;
     sb_printf(&msg, "'%s'", t->name);
     if (t->producer) sb_printf(&msg, " (output of '%s')", t->producer);
-    sb_printf(&msg, " mixes channels of very different ranges under one int8 scale: channel %d", top_i);
+    sb_printf(&msg, " mixes channels of very different ranges under one int8 scale: channel %d",
+              top_i);
     if (isfinite(axis)) sb_printf(&msg, " (axis %d)", (int)axis);
     sb_printf(&msg, " reaches ±%.3g while %d of %d channels (", top, nlow, n);
     sb_channels(&msg, low, nlow);
-    sb_printf(&msg, ") stay within ±%.3g. One int8 step is %.3g, so those channels get at most %.3g levels: ", low_max,
-              s, levels);
-    if (low_max < s / 2) sb_printf(&msg, "all of their values are below half a step (%.3g) and round to 0.", s / 2);
-    else sb_printf(&msg, "every value of theirs below %.3g (half a step) rounds to 0.", s / 2);
+    sb_printf(
+        &msg,
+        ") stay within ±%.3g. One int8 step is %.3g, so those channels get at most %.3g levels: ",
+        low_max, s, levels);
+    if (low_max < s / 2)
+        sb_printf(&msg, "all of their values are below half a step (%.3g) and round to 0.", s / 2);
+    else
+        sb_printf(&msg, "every value of theirs below %.3g (half a step) rounds to 0.", s / 2);
     sb_inheritors(&msg, fb, 1);
     sb_printf(&fix, "Keep '%s'", t->producer ? t->producer : t->name);
     if (cJSON_GetArraySize(fb) > 1)
         sb_printf(&fix, " and the %d node%s that inherit%s its scale", cJSON_GetArraySize(fb) - 1,
                   cJSON_GetArraySize(fb) > 2 ? "s" : "", cJSON_GetArraySize(fb) > 2 ? "" : "s");
-    sb_printf(&fix, " out of INT8 (FP16/FP32), or give the small channels their own tensor (split before the node) "
+    sb_printf(&fix, " out of INT8 (FP16/FP32), or give the small channels their own tensor (split "
+                    "before the node) "
                     "or rescale them to the range of the others.");
     num(numbers, "levels_small_part", levels);
     num(numbers, "scale", s);
@@ -700,8 +732,8 @@ static oct_status shared_channels(dctx *c, int ti) {
     num(numbers, "channels", n);
     num(numbers, "zero_below", s / 2);
     free(low);
-    return emit(c, "shared-scale", sev, clamp01(1 - levels / SHARED_SCALE_MIN_LEVELS), t->order, t->name, nodes, &msg,
-                numbers, &fix, fb);
+    return emit(c, "shared-scale", sev, clamp01(1 - levels / SHARED_SCALE_MIN_LEVELS), t->order,
+                t->name, nodes, &msg, numbers, &fix, fb);
 }
 
 static oct_status rule_shared_scale(dctx *c) {
@@ -734,9 +766,11 @@ static double out_metric(const tinfo *t, const cJSON *so, const char *key) {
 /* Where the collapse of output `oi` starts (index into c->t). */
 static int collapse_origin(const dctx *c, int oi, unsigned char *anc, int *stack) {
     memset(anc, 0, (size_t)c->nt);
-    if (jget(c->t[oi].j, "producer_inputs")) mark_ancestors(c, oi, anc, stack);
+    if (jget(c->t[oi].j, "producer_inputs"))
+        mark_ancestors(c, oi, anc, stack);
     else
-        for (int i = 0; i < c->nt; i++) anc[i] = c->t[i].order <= c->t[oi].order; /* no edges: order */
+        for (int i = 0; i < c->nt; i++)
+            anc[i] = c->t[i].order <= c->t[oi].order; /* no edges: order */
     int best = -1;
     /* a cause found already (a shared scale with less than one level) wins
      * over symptoms: in YOLOv10n the Sigmoid before the box/score Concat has
@@ -748,9 +782,11 @@ static int collapse_origin(const dctx *c, int oi, unsigned char *anc, int *stack
     for (int i = 0; i < c->nt; i++) {
         const tinfo *t = &c->t[i];
         if (!anc[i] || !t->int8) continue;
-        double zr = jnum(t->j, "zeroed_rate"), sq = jnum(t->j, "sqnr_db"), cs = jnum(t->j, "cosine");
+        double zr = jnum(t->j, "zeroed_rate"), sq = jnum(t->j, "sqnr_db"),
+               cs = jnum(t->j, "cosine");
         int significant = sq < ORIGIN_SQNR_DB || cs < ORIGIN_COSINE;
-        if (zr >= COLLAPSE_ZEROED_RATE && significant && (best < 0 || t->order < c->t[best].order)) best = i;
+        if (zr >= COLLAPSE_ZEROED_RATE && significant && (best < 0 || t->order < c->t[best].order))
+            best = i;
     }
     if (best >= 0) return best;
     for (int i = 0; i < c->nt; i++) {
@@ -763,30 +799,42 @@ static int collapse_origin(const dctx *c, int oi, unsigned char *anc, int *stack
 }
 
 static int metric_is_accuracy(const char *m) {
-    return m && (!strcmp(m, "map50_95") || !strcmp(m, "map50") || !strcmp(m, "top1") || !strcmp(m, "top5"));
+    return m && (!strcmp(m, "map50_95") || !strcmp(m, "map50") || !strcmp(m, "top1") ||
+                 !strcmp(m, "top5"));
 }
 
-static oct_status collapse_finding(dctx *c, int oi, const cJSON *so, const char *oname, const char *why_metric,
-                                   unsigned char *anc, unsigned char *desc, int *stack, int *outs) {
+static oct_status collapse_finding(dctx *c, int oi, const cJSON *so, const char *oname,
+                                   const char *why_metric, unsigned char *anc, unsigned char *desc,
+                                   int *stack, int *outs) {
     const tinfo *t = oi >= 0 ? &c->t[oi] : NULL;
-    double zr = out_metric(t, so, "zeroed_rate"), sq = out_metric(t, so, "sqnr_db"), cs = out_metric(t, so, "cosine");
+    double zr = out_metric(t, so, "zeroed_rate"), sq = out_metric(t, so, "sqnr_db"),
+           cs = out_metric(t, so, "cosine");
     const char *metric = jstr(jget(c->doc, "summary"), "metric");
     sbuf msg = {0}, fix = {0};
     cJSON *numbers = cJSON_CreateObject();
-    if (metric && !strncmp(metric, "map", 3)) sb_printf(&msg, "The INT8 model detects nothing: ");
-    else if (metric && !strncmp(metric, "top", 3)) sb_printf(&msg, "The INT8 model's class scores are lost: ");
-    else sb_printf(&msg, "The INT8 model's output is mostly lost: ");
+    if (metric && !strncmp(metric, "map", 3))
+        sb_printf(&msg, "The INT8 model detects nothing: ");
+    else if (metric && !strncmp(metric, "top", 3))
+        sb_printf(&msg, "The INT8 model's class scores are lost: ");
+    else
+        sb_printf(&msg, "The INT8 model's output is mostly lost: ");
     if (why_metric) sb_printf(&msg, "%s; ", why_metric);
     sb_printf(&msg, "output '%s'", oname);
     int any = 0;
-    if (isfinite(zr)) sb_printf(&msg, "%s has %.3g%% of its non-zero values rounded to 0", any++ ? "," : "", 100 * zr);
+    if (isfinite(zr))
+        sb_printf(&msg, "%s has %.3g%% of its non-zero values rounded to 0", any++ ? "," : "",
+                  100 * zr);
     if (!isnan(sq)) {
-        if (isinf(sq)) sb_printf(&msg, "%s SQNR inf dB", any++ ? "," : " has");
-        else sb_printf(&msg, "%s SQNR %.3g dB", any++ ? "," : " has", sq);
+        if (isinf(sq))
+            sb_printf(&msg, "%s SQNR inf dB", any++ ? "," : " has");
+        else
+            sb_printf(&msg, "%s SQNR %.3g dB", any++ ? "," : " has", sq);
     }
     if (isfinite(cs)) sb_printf(&msg, "%s cosine %.3g", any++ ? "," : " has", cs);
-    if (any) sb_printf(&msg, " against FP32.");
-    else sb_printf(&msg, ".");
+    if (any)
+        sb_printf(&msg, " against FP32.");
+    else
+        sb_printf(&msg, ".");
     num(numbers, "zeroed_rate", zr);
     num(numbers, "sqnr_db", sq);
     num(numbers, "cosine", cs);
@@ -799,10 +847,13 @@ static oct_status collapse_finding(dctx *c, int oi, const cJSON *so, const char 
         if (org != oi) {
             double ozr = jnum(o->j, "zeroed_rate"), osq = jnum(o->j, "sqnr_db");
             sb_printf(&msg, " The collapse starts at '%s'", o->name);
-            if (o->producer) sb_printf(&msg, " (output of %s '%s')", o->producer_op ? o->producer_op : "node", o->producer);
+            if (o->producer)
+                sb_printf(&msg, " (output of %s '%s')", o->producer_op ? o->producer_op : "node",
+                          o->producer);
             if (isfinite(ozr) && ozr >= COLLAPSE_ZEROED_RATE)
                 sb_printf(&msg, ", where %.3g%% of the values already round to 0", 100 * ozr);
-            else if (isfinite(osq)) sb_printf(&msg, ", where the SQNR already falls to %.3g dB", osq);
+            else if (isfinite(osq))
+                sb_printf(&msg, ", where the SQNR already falls to %.3g dB", osq);
             sb_printf(&msg, ".");
             num(numbers, "origin_zeroed_rate", ozr);
             num(numbers, "origin_sqnr_db", osq);
@@ -825,24 +876,33 @@ static oct_status collapse_finding(dctx *c, int oi, const cJSON *so, const char 
         for (int i = 0; i < np; i++)
             if (!arr_add(fb, c->t[path[i]].producer)) msg.oom = 1;
         if (org != oi)
-            sb_printf(&fix, "Fix the cause at '%s' (see its diagnosis), or keep the %d nodes from '%s' to the output out of INT8.",
+            sb_printf(&fix,
+                      "Fix the cause at '%s' (see its diagnosis), or keep the %d nodes from '%s' "
+                      "to the output out of INT8.",
                       o->name, cJSON_GetArraySize(fb), o->producer ? o->producer : o->name);
         else
-            sb_printf(&fix, "Keep '%s' out of INT8 and look at the diagnoses of the tensors before it.",
+            sb_printf(&fix,
+                      "Keep '%s' out of INT8 and look at the diagnoses of the tensors before it.",
                       o->producer ? o->producer : o->name);
     } else {
-        sb_printf(&fix, "The analysis lists no tensor '%s': analyze the full model to locate where the collapse "
-                        "starts, and look at the diagnoses of the tensors before the output.", oname);
+        sb_printf(&fix,
+                  "The analysis lists no tensor '%s': analyze the full model to locate where the "
+                  "collapse "
+                  "starts, and look at the diagnoses of the tensors before the output.",
+                  oname);
     }
     return emit(c, "output-collapse", SEV_ERROR, impact, t ? t->order : -1, oname, nodes, &msg,
                 numbers, &fix, fb);
 }
 
 static oct_status rule_output_collapse(dctx *c) {
-    unsigned char *anc = calloc((size_t)c->nt + 1, 1), *desc = calloc((size_t)c->nt + 1, 1), *done = calloc((size_t)c->nt + 1, 1);
-    int *stack = malloc(sizeof(int) * ((size_t)c->nt + 1)), *outs = malloc(sizeof(int) * ((size_t)c->nt + 1));
+    unsigned char *anc = calloc((size_t)c->nt + 1, 1), *desc = calloc((size_t)c->nt + 1, 1),
+                  *done = calloc((size_t)c->nt + 1, 1);
+    int *stack = malloc(sizeof(int) * ((size_t)c->nt + 1)),
+        *outs = malloc(sizeof(int) * ((size_t)c->nt + 1));
     oct_status st = OCT_OK;
-    if (!anc || !desc || !done || !stack || !outs) st = oct_fail(c->err, OCT_E_NOMEM, "diagnose: out of memory");
+    if (!anc || !desc || !done || !stack || !outs)
+        st = oct_fail(c->err, OCT_E_NOMEM, "diagnose: out of memory");
     int fired = 0, first_out = -1;
     const cJSON *first_so = NULL;
     /* outputs marked in the table */
@@ -852,7 +912,8 @@ static oct_status rule_output_collapse(dctx *c) {
         if (first_out < 0 || t->order < c->t[first_out].order) first_out = i;
         done[i] = 1;
         const cJSON *so = summary_output(c, t->name);
-        double zr = out_metric(t, so, "zeroed_rate"), sq = out_metric(t, so, "sqnr_db"), cs = out_metric(t, so, "cosine");
+        double zr = out_metric(t, so, "zeroed_rate"), sq = out_metric(t, so, "sqnr_db"),
+               cs = out_metric(t, so, "cosine");
         if (zr >= COLLAPSE_ZEROED_RATE || sq < COLLAPSE_SQNR_DB || cs < COLLAPSE_COSINE) {
             st = collapse_finding(c, i, so, t->name, NULL, anc, desc, stack, outs);
             fired = 1;
@@ -876,13 +937,13 @@ static oct_status rule_output_collapse(dctx *c) {
     const cJSON *sum = jget(c->doc, "summary");
     const char *metric = jstr(sum, "metric");
     double fp = jnum(sum, "fp32"), pl = jnum(sum, "plan");
-    if (!st && !fired && metric_is_accuracy(metric) && pos(fp) && isfinite(pl) && pl < COLLAPSE_METRIC_RATIO * fp &&
-        (first_out >= 0 || first_so)) {
+    if (!st && !fired && metric_is_accuracy(metric) && pos(fp) && isfinite(pl) &&
+        pl < COLLAPSE_METRIC_RATIO * fp && (first_out >= 0 || first_so)) {
         char why[160];
         snprintf(why, sizeof why, "%s falls from %.3g (FP32) to %.3g", metric, fp, pl);
         const char *name = first_out >= 0 ? c->t[first_out].name : jstr(first_so, "name");
-        st = collapse_finding(c, first_out, first_out >= 0 ? summary_output(c, name) : first_so, name, why, anc, desc,
-                              stack, outs);
+        st = collapse_finding(c, first_out, first_out >= 0 ? summary_output(c, name) : first_so,
+                              name, why, anc, desc, stack, outs);
         if (!st) {
             cJSON *numbers = cJSON_GetObjectItemCaseSensitive(c->f[c->nf - 1].item, "numbers");
             num(numbers, "metric_fp32", fp);
@@ -922,9 +983,12 @@ static double hist_sqnr(const cJSON *h, double T) {
         double n = jval(v), x = (i++ + 0.5) * bw;
         if (!pos(n)) continue;
         sig += n * x * x;
-        if (x < s / 2) noise += n * x * x;
-        else if (x <= T) noise += n * s * s / 12;
-        else noise += n * (x - T) * (x - T);
+        if (x < s / 2)
+            noise += n * x * x;
+        else if (x <= T)
+            noise += n * s * s / 12;
+        else
+            noise += n * (x - T) * (x - T);
     }
     if (!(sig > 0)) return NAN;
     if (!(noise > 0)) return INFINITY;
@@ -941,7 +1005,8 @@ typedef struct {
  * minimizes the quantization error by construction), then percentile, then
  * entropy; for a wider threshold (min_threshold > 0) the smallest candidate
  * that covers `cover`, else the widest. */
-static pick best_threshold(const cJSON *thr, const cJSON *hist, double min_threshold, double cover) {
+static pick best_threshold(const cJSON *thr, const cJSON *hist, double min_threshold,
+                           double cover) {
     pick best = {NULL, NAN, NAN};
     const cJSON *v;
     if (hist) {
@@ -949,7 +1014,8 @@ static pick best_threshold(const cJSON *thr, const cJSON *hist, double min_thres
             double T = jval(v);
             if (!pos(T) || T <= min_threshold || !v->string) continue;
             double e = hist_sqnr(hist, T);
-            if (!isnan(e) && (isnan(best.est_sqnr) || e > best.est_sqnr)) best = (pick){v->string, T, e};
+            if (!isnan(e) && (isnan(best.est_sqnr) || e > best.est_sqnr))
+                best = (pick){v->string, T, e};
         }
         if (best.method) return best;
     }
@@ -965,7 +1031,8 @@ static pick best_threshold(const cJSON *thr, const cJSON *hist, double min_thres
         double T = jval(v);
         if (!pos(T) || T <= min_threshold || !v->string) continue;
         int covers = T >= cover, bcovers = best.method && best.threshold >= cover;
-        if (!best.method || (covers && (!bcovers || T < best.threshold)) || (!covers && !bcovers && T > best.threshold))
+        if (!best.method || (covers && (!bcovers || T < best.threshold)) ||
+            (!covers && !bcovers && T > best.threshold))
             best = (pick){v->string, T, NAN};
     }
     return best;
@@ -992,35 +1059,56 @@ static oct_status rule_outliers(dctx *c) {
         cJSON *numbers = cJSON_CreateObject();
         sb_printf(&msg, "'%s'", t->name);
         if (t->producer) sb_printf(&msg, " (output of '%s')", t->producer);
-        sb_printf(&msg, " has rare outliers: 99.99%% of its values lie within ±%.3g but the largest reach ±%.3g (%.4gx). ",
+        sb_printf(&msg,
+                  " has rare outliers: 99.99%% of its values lie within ±%.3g but the largest "
+                  "reach ±%.3g (%.4gx). ",
                   p, mx, ratio);
         if (clips)
-            sb_printf(&msg, "The plan's threshold %.3g clips them: 99.99%% of the values keep %.3g levels (good resolution) "
-                            "and the outliers saturate at ±%.3g.", t->amax, levels, t->amax);
+            sb_printf(&msg,
+                      "The plan's threshold %.3g clips them: 99.99%% of the values keep %.3g "
+                      "levels (good resolution) "
+                      "and the outliers saturate at ±%.3g.",
+                      t->amax, levels, t->amax);
         else
-            sb_printf(&msg, "The plan's threshold %.3g covers them: one int8 step is %.3g, so 99.99%% of the values get only "
-                            "%.3g of the 127 levels; the resolution goes to the outliers.", t->amax, s, levels);
+            sb_printf(&msg,
+                      "The plan's threshold %.3g covers them: one int8 step is %.3g, so 99.99%% of "
+                      "the values get only "
+                      "%.3g of the 127 levels; the resolution goes to the outliers.",
+                      t->amax, s, levels);
         int estimated = !isnan(b.est_sqnr) && !isnan(plan_est);
         if (b.method && estimated && !plan_is_best) {
-            sb_printf(&fix, "Calibrate with --method %s: its threshold %.3g gives an estimated SQNR of %.3g dB on this "
-                            "tensor against %.3g dB with the plan's %.3g.", b.method, b.threshold, b.est_sqnr, plan_est,
-                      t->amax);
+            sb_printf(&fix,
+                      "Calibrate with --method %s: its threshold %.3g gives an estimated SQNR of "
+                      "%.3g dB on this "
+                      "tensor against %.3g dB with the plan's %.3g.",
+                      b.method, b.threshold, b.est_sqnr, plan_est, t->amax);
         } else if (b.method && estimated) {
-            sb_printf(&fix, "Keep the plan's threshold: it has the lowest estimated error of the calibrators (SQNR %.3g dB)",
+            sb_printf(&fix,
+                      "Keep the plan's threshold: it has the lowest estimated error of the "
+                      "calibrators (SQNR %.3g dB)",
                       plan_est);
             if (!clips)
-                sb_printf(&fix, "; a threshold near the 99.99th percentile would saturate the rare large values, which "
+                sb_printf(&fix, "; a threshold near the 99.99th percentile would saturate the rare "
+                                "large values, which "
                                 "carry most of the signal here");
             sb_printf(&fix, ".");
         } else if (b.method && !plan_is_best) {
-            sb_printf(&fix, "Try --method %s (threshold %.3g for this tensor)%s; check with `octet analyze` that the rare "
-                            "large values it saturates do not matter (confident class scores, for instance, do).",
-                      b.method, b.threshold, clips ? "" : ", which gives the bulk of the values more levels");
+            sb_printf(&fix,
+                      "Try --method %s (threshold %.3g for this tensor)%s; check with `octet "
+                      "analyze` that the rare "
+                      "large values it saturates do not matter (confident class scores, for "
+                      "instance, do).",
+                      b.method, b.threshold,
+                      clips ? "" : ", which gives the bulk of the values more levels");
         } else if (b.method) {
-            sb_printf(&fix, "The plan's threshold (%s) already has the lowest squared error here; if the bulk of small "
-                            "values matters more than the rare large ones, try --method percentile.", b.method);
+            sb_printf(&fix,
+                      "The plan's threshold (%s) already has the lowest squared error here; if the "
+                      "bulk of small "
+                      "values matters more than the rare large ones, try --method percentile.",
+                      b.method);
         } else {
-            sb_printf(&fix, "Calibrate with --method mse or percentile so that the threshold clips the outliers, if the "
+            sb_printf(&fix, "Calibrate with --method mse or percentile so that the threshold clips "
+                            "the outliers, if the "
                             "rare large values do not matter.");
         }
         num(numbers, "absmax", mx);
@@ -1033,8 +1121,8 @@ static oct_status rule_outliers(dctx *c) {
         num(numbers, "recommended_est_sqnr_db", b.est_sqnr);
         num(numbers, "plan_est_sqnr_db", plan_est);
         if (b.method && numbers) cJSON_AddStringToObject(numbers, "recommended_method", b.method);
-        OCT_TRY(emit(c, "outliers", sev, clamp01(1 - levels / QMAX), t->order, t->name, one_name(t->producer), &msg,
-                     numbers, &fix, NULL));
+        OCT_TRY(emit(c, "outliers", sev, clamp01(1 - levels / QMAX), t->order, t->name,
+                     one_name(t->producer), &msg, numbers, &fix, NULL));
     }
     return OCT_OK;
 }
@@ -1061,8 +1149,11 @@ static oct_status rule_saturation(dctx *c) {
         double own = jnum(t->j, "own_sqnr_db"), mx = jnum2(t->j, "observed", "absmax"),
                p = jnum2(t->j, "observed", "p9999");
         int rank = sensitivity_rank(c, t->name);
-        int bad_own = own < SATURATION_OWN_SQNR_DB, top = rank > 0 && rank <= SATURATION_SENSITIVITY_TOP;
-        int sev = bad_own || top ? SEV_ERROR : own >= SATURATION_HARMLESS_SQNR_DB ? SEV_INFO : SEV_WARNING;
+        int bad_own =
+            own<SATURATION_OWN_SQNR_DB, top = rank> 0 && rank <= SATURATION_SENSITIVITY_TOP;
+        int sev = bad_own || top                       ? SEV_ERROR
+                  : own >= SATURATION_HARMLESS_SQNR_DB ? SEV_INFO
+                                                       : SEV_WARNING;
         const cJSON *hist = histogram_of(c, t->name);
         pick b = best_threshold(jget(t->j, "thresholds"), hist, t->amax * 1.05, pos(p) ? p : mx);
         sbuf msg = {0}, fix = {0};
@@ -1072,18 +1163,30 @@ static oct_status rule_saturation(dctx *c) {
         sb_printf(&msg, " exceed the plan's threshold ±%.3g and saturate at it", t->amax);
         if (pos(mx)) sb_printf(&msg, "; the largest reach ±%.3g", mx);
         sb_printf(&msg, ".");
-        if (isfinite(own)) sb_printf(&msg, " Quantizing this tensor alone leaves %.3g dB SQNR.", own);
-        if (top) sb_printf(&msg, " It ranks %d among the tensors that hurt the output most when quantized alone.", rank);
+        if (isfinite(own))
+            sb_printf(&msg, " Quantizing this tensor alone leaves %.3g dB SQNR.", own);
+        if (top)
+            sb_printf(
+                &msg,
+                " It ranks %d among the tensors that hurt the output most when quantized alone.",
+                rank);
         if (b.method) {
-            sb_printf(&fix, "Widen the threshold: --method %s gives %.3g for this tensor", b.method, b.threshold);
+            sb_printf(&fix, "Widen the threshold: --method %s gives %.3g for this tensor", b.method,
+                      b.threshold);
             if (isfinite(b.est_sqnr)) sb_printf(&fix, " (estimated SQNR %.3g dB)", b.est_sqnr);
             sb_printf(&fix, "; or keep '%s' out of INT8.", t->producer ? t->producer : t->name);
         } else if (pos(p) && p > t->amax) {
-            sb_printf(&fix, "Widen the threshold to at least the 99.99th percentile, %.3g (--method percentile), "
-                            "or keep '%s' out of INT8.", p, t->producer ? t->producer : t->name);
+            sb_printf(&fix,
+                      "Widen the threshold to at least the 99.99th percentile, %.3g (--method "
+                      "percentile), "
+                      "or keep '%s' out of INT8.",
+                      p, t->producer ? t->producer : t->name);
         } else {
-            sb_printf(&fix, "Calibrate with a wider threshold (another --method or more representative images), "
-                            "or keep '%s' out of INT8.", t->producer ? t->producer : t->name);
+            sb_printf(&fix,
+                      "Calibrate with a wider threshold (another --method or more representative "
+                      "images), "
+                      "or keep '%s' out of INT8.",
+                      t->producer ? t->producer : t->name);
         }
         num(numbers, "saturation_rate", rate);
         num(numbers, "amax", t->amax);
@@ -1094,8 +1197,8 @@ static oct_status rule_saturation(dctx *c) {
             num(numbers, "recommended_threshold", b.threshold);
             if (numbers) cJSON_AddStringToObject(numbers, "recommended_method", b.method);
         }
-        OCT_TRY(emit(c, "saturation", sev, clamp01(rate * 10), t->order, t->name, one_name(t->producer), &msg, numbers,
-                     &fix, one_name(t->producer)));
+        OCT_TRY(emit(c, "saturation", sev, clamp01(rate * 10), t->order, t->name,
+                     one_name(t->producer), &msg, numbers, &fix, one_name(t->producer)));
     }
     return OCT_OK;
 }
@@ -1113,7 +1216,8 @@ static oct_status rule_weight_spread(dctx *c) {
         const cJSON *pt = jget(w, "per_tensor");
         int per_tensor = cJSON_IsBool(pt) ? cJSON_IsTrue(pt) : doc_per_tensor;
         if (!node || !per_tensor || (prec && strcmp(prec, "int8"))) continue;
-        double lo = jnum(w, "absmax_min"), med = jnum(w, "absmax_median"), hi = jnum(w, "absmax_max");
+        double lo = jnum(w, "absmax_min"), med = jnum(w, "absmax_median"),
+               hi = jnum(w, "absmax_max");
         double nch = jnum(w, "channels");
         if (!pos(hi) || !(lo >= 0) || hi < lo) continue;
         /* all-zero channels lose nothing: with one, judge by the median */
@@ -1127,18 +1231,28 @@ static oct_status rule_weight_spread(dctx *c) {
         sb_printf(&msg, "%s '%s' quantizes its weights with one scale", op ? op : "Node", node);
         if (isfinite(nch)) sb_printf(&msg, " for all %d output channels", (int)nch);
         if (dead) {
-            sb_printf(&msg, " (per-tensor), but half of its channels stay within ±%.3g while the widest reaches ±%.3g "
-                            "(some channels are all zero). With one step of %.3g the median channel gets %.3g levels.",
+            sb_printf(&msg,
+                      " (per-tensor), but half of its channels stay within ±%.3g while the widest "
+                      "reaches ±%.3g "
+                      "(some channels are all zero). With one step of %.3g the median channel gets "
+                      "%.3g levels.",
                       med, hi, s, lv_med);
         } else {
-            sb_printf(&msg, " (per-tensor), but the channels' ranges differ %.4gx (absmax %.3g to %.3g", ratio, lo, hi);
+            sb_printf(&msg,
+                      " (per-tensor), but the channels' ranges differ %.4gx (absmax %.3g to %.3g",
+                      ratio, lo, hi);
             if (pos(med)) sb_printf(&msg, ", median %.3g", med);
-            sb_printf(&msg, "). With one step of %.3g the smallest channel gets %.3g levels", s, lv);
+            sb_printf(&msg, "). With one step of %.3g the smallest channel gets %.3g levels", s,
+                      lv);
             if (isfinite(lv_med)) sb_printf(&msg, " and the median channel %.3g", lv_med);
-            sb_printf(&msg, "%s", lv < 0.5 ? "; the smallest channel's weights all round to 0." : ".");
+            sb_printf(&msg, "%s",
+                      lv < 0.5 ? "; the smallest channel's weights all round to 0." : ".");
         }
-        sb_printf(&fix, "Quantize the weights per channel (calibrate without --per-tensor-weights), or equalize the "
-                        "channel ranges first (cross-layer equalization); else keep '%s' out of INT8.", node);
+        sb_printf(&fix,
+                  "Quantize the weights per channel (calibrate without --per-tensor-weights), or "
+                  "equalize the "
+                  "channel ranges first (cross-layer equalization); else keep '%s' out of INT8.",
+                  node);
         num(numbers, "absmax_min", lo);
         num(numbers, "absmax_median", med);
         num(numbers, "absmax_max", hi);
@@ -1147,8 +1261,8 @@ static oct_status rule_weight_spread(dctx *c) {
         num(numbers, "levels_min", lv);
         num(numbers, "levels_median", lv_med);
         num(numbers, "flops", jnum(w, "flops"));
-        OCT_TRY(emit(c, "weight-spread", sev, clamp01(1 - (dead ? lv_med : lv) / WEIGHT_MIN_LEVELS), 1e12 + k, NULL, one_name(node), &msg,
-                     numbers, &fix, one_name(node)));
+        OCT_TRY(emit(c, "weight-spread", sev, clamp01(1 - (dead ? lv_med : lv) / WEIGHT_MIN_LEVELS),
+                     1e12 + k, NULL, one_name(node), &msg, numbers, &fix, one_name(node)));
     }
     return OCT_OK;
 }
@@ -1174,18 +1288,25 @@ static oct_status rule_input_mismatch(dctx *c) {
         sb_range(&msg, obs);
         sb_printf(&msg, " (%.4gx %s). ", ratio, ca > oa ? "smaller" : "larger");
         if (hi >= 128 && hi <= 256 * 1.01 && lo <= 4)
-            sb_printf(&msg, "One set looks like raw 0..255 pixels and the other like scaled ones: images not divided "
+            sb_printf(&msg, "One set looks like raw 0..255 pixels and the other like scaled ones: "
+                            "images not divided "
                             "by 255 in one of the pipelines? ");
         else
-            sb_printf(&msg, "The calibration images were preprocessed differently (scaling, mean/std, channel order) or "
+            sb_printf(&msg, "The calibration images were preprocessed differently (scaling, "
+                            "mean/std, channel order) or "
                             "come from another distribution. ");
         if (ca > oa)
-            sb_printf(&msg, "With the plan's scale the real inputs use about %.3g of the 127 levels, and every threshold "
-                            "after it was calibrated on other data.", QMAX / ratio);
+            sb_printf(&msg,
+                      "With the plan's scale the real inputs use about %.3g of the 127 levels, and "
+                      "every threshold "
+                      "after it was calibrated on other data.",
+                      QMAX / ratio);
         else
-            sb_printf(&msg, "With the plan's scale most of the real inputs saturate, and every threshold after it was "
+            sb_printf(&msg, "With the plan's scale most of the real inputs saturate, and every "
+                            "threshold after it was "
                             "calibrated on other data.");
-        sb_printf(&fix, "Recalibrate with the same preprocessing as deployment (the same --scale/--mean/--std or "
+        sb_printf(&fix, "Recalibrate with the same preprocessing as deployment (the same "
+                        "--scale/--mean/--std or "
                         "preset as the images fed to the model).");
         num(numbers, "calib_absmax", ca);
         num(numbers, "observed_absmax", oa);
@@ -1226,7 +1347,8 @@ static oct_status rule_calibration_data(dctx *c) {
     for (int i = 0; i < c->nt; i++) {
         const tinfo *t = &c->t[i];
         if (!t->int8) continue;
-        double partial = jnum(t->j, "threshold_partial"), fin = jnum2(t->j, "thresholds", c->plan_method);
+        double partial = jnum(t->j, "threshold_partial"),
+               fin = jnum2(t->j, "thresholds", c->plan_method);
         if (!pos(partial) || !pos(fin)) continue;
         total++;
         double move = fabs(fin - partial) / fin;
@@ -1254,20 +1376,30 @@ static oct_status rule_calibration_data(dctx *c) {
     double images = jnum(c->doc, "images");
     sbuf msg = {0}, fix = {0};
     cJSON *numbers = cJSON_CreateObject();
-    sb_printf(&msg, "The thresholds are still moving: for %d of %d int8 tensors (%.3g%%) the %s threshold computed on "
-                    "the first 3/4 of the ", moving, total, 100 * share, c->plan_method);
+    sb_printf(&msg,
+              "The thresholds are still moving: for %d of %d int8 tensors (%.3g%%) the %s "
+              "threshold computed on "
+              "the first 3/4 of the ",
+              moving, total, 100 * share, c->plan_method);
     if (pos(images)) sb_printf(&msg, "%d ", (int)images);
-    sb_printf(&msg, "images differs by %.3g%% or more from the one on all of them (worst '%s': %.3g -> %.3g, %+.3g%%).",
+    sb_printf(&msg,
+              "images differs by %.3g%% or more from the one on all of them (worst '%s': %.3g -> "
+              "%.3g, %+.3g%%).",
               100 * CALIB_MOVE, w->name, wp, wf, 100 * (wf - wp) / wp);
     if (adjacent)
-        sb_printf(&msg, " %d of them %s next to an output ('%s'), where it shows directly.", adjacent,
-                  adjacent == 1 ? "is" : "are", c->t[adj_i].name);
+        sb_printf(&msg, " %d of them %s next to an output ('%s'), where it shows directly.",
+                  adjacent, adjacent == 1 ? "is" : "are", c->t[adj_i].name);
     if (pos(images))
-        sb_printf(&msg, " The thresholds have not settled on %d images: a calibration set of that size is too small "
-                        "or not representative.", (int)images);
+        sb_printf(&msg,
+                  " The thresholds have not settled on %d images: a calibration set of that size "
+                  "is too small "
+                  "or not representative.",
+                  (int)images);
     else
-        sb_printf(&msg, " The thresholds have not settled: the calibration set is too small or not representative.");
-    sb_printf(&fix, "Calibrate on more images (several times as many, drawn like the deployment data), and analyze "
+        sb_printf(&msg, " The thresholds have not settled: the calibration set is too small or not "
+                        "representative.");
+    sb_printf(&fix, "Calibrate on more images (several times as many, drawn like the deployment "
+                    "data), and analyze "
                     "with as many to check that the thresholds stop moving.");
     num(numbers, "tensors_moving", moving);
     num(numbers, "tensors_checked", total);
@@ -1277,8 +1409,8 @@ static oct_status rule_calibration_data(dctx *c) {
     num(numbers, "worst_threshold_partial", wp);
     num(numbers, "worst_threshold_final", wf);
     num(numbers, "images", images);
-    return emit(c, "calibration-data", SEV_WARNING, clamp01(share), worst_order, w->name, nodes, &msg, numbers, &fix,
-                NULL);
+    return emit(c, "calibration-data", SEV_WARNING, clamp01(share), worst_order, w->name, nodes,
+                &msg, numbers, &fix, NULL);
 }
 
 /* ---- driver ---------------------------------------------------------------- */
@@ -1289,12 +1421,9 @@ static const struct {
     rule_fn fn;
 } rules[] = {
     {"shared-scale", rule_shared_scale}, /* before output-collapse: it marks the origins */
-    {"output-collapse", rule_output_collapse},
-    {"outliers", rule_outliers},
-    {"saturation", rule_saturation},
-    {"weight-spread", rule_weight_spread},
-    {"input-mismatch", rule_input_mismatch},
-    {"calibration-data", rule_calibration_data},
+    {"output-collapse", rule_output_collapse}, {"outliers", rule_outliers},
+    {"saturation", rule_saturation},           {"weight-spread", rule_weight_spread},
+    {"input-mismatch", rule_input_mismatch},   {"calibration-data", rule_calibration_data},
 };
 
 static int cmp_finding(const void *a, const void *b) {
@@ -1307,7 +1436,8 @@ static int cmp_finding(const void *a, const void *b) {
 
 oct_status oct_diagnose(cJSON *analysis, oct_error *err) {
     if (!cJSON_IsObject(analysis))
-        return oct_fail(err, OCT_E_INVALID_ARG, "diagnose: the analysis document is not a JSON object");
+        return oct_fail(err, OCT_E_INVALID_ARG,
+                        "diagnose: the analysis document is not a JSON object");
     cJSON_DeleteItemFromObjectCaseSensitive(analysis, "diagnoses");
     dctx c;
     memset(&c, 0, sizeof c);
@@ -1328,7 +1458,8 @@ oct_status oct_diagnose(cJSON *analysis, oct_error *err) {
         }
         cJSON_AddItemToObject(analysis, "diagnoses", arr);
     }
-    for (int i = 0; i < c.nf; i++) cJSON_Delete(c.f[i].item);
+    for (int i = 0; i < c.nf; i++)
+        cJSON_Delete(c.f[i].item);
     free(c.f);
     free(c.t);
     free(c.by_name);
@@ -1350,8 +1481,9 @@ void oct_diagnose_print(const cJSON *analysis, FILE *f) {
         for (int k = 0; k < 3; k++)
             if (s && !strcmp(s, sev_name[k])) count[k]++;
     }
-    fprintf(f, "diagnosis: %d finding%s (%d error%s, %d warning%s, %d info)\n", n, n == 1 ? "" : "s", count[0],
-            count[0] == 1 ? "" : "s", count[1], count[1] == 1 ? "" : "s", count[2]);
+    fprintf(f, "diagnosis: %d finding%s (%d error%s, %d warning%s, %d info)\n", n,
+            n == 1 ? "" : "s", count[0], count[0] == 1 ? "" : "s", count[1],
+            count[1] == 1 ? "" : "s", count[2]);
     /* the array is sorted already; print by severity anyway in case it was edited */
     int shown = 0;
     for (int k = 0; k < 4 && shown < OCT_DIAGNOSE_PRINT_MAX; k++) {
@@ -1363,7 +1495,8 @@ void oct_diagnose_print(const cJSON *analysis, FILE *f) {
                 if (s && !strcmp(s, sev_name[q])) sk = q;
             if (sk != k) continue;
             const char *rule = jstr(d, "rule"), *msg = jstr(d, "message"), *fix = jstr(d, "fix");
-            fprintf(f, "  %-7s %s: %s\n", k < 3 ? sev_name[k] : "?", rule ? rule : "?", msg ? msg : "");
+            fprintf(f, "  %-7s %s: %s\n", k < 3 ? sev_name[k] : "?", rule ? rule : "?",
+                    msg ? msg : "");
             if (fix && *fix) fprintf(f, "          fix: %s\n", fix);
             shown++;
         }
