@@ -12,4 +12,4 @@ set_tests_properties(diagnose PROPERTIES TIMEOUT 120)
 add_test(NAME diagnose_graphs
   COMMAND sh ${OCT_NEED} ${OCT_VENV_PYTHON} --
           ${OCT_VENV_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/diagnose_graphs.py --octet $<TARGET_FILE:octet>)
-set_tests_properties(diagnose_graphs PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1200)
+set_tests_properties(diagnose_graphs PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1800)

@@ -20,6 +20,9 @@ Graphs
   range, calibrated with --per-tensor-weights. Control: per-channel weights.
 - calibration-data: 4 images, the 4th 8x wider than the first 3 (minmax
   thresholds move 8x between 3/4 and all of the images). Control: 4 alike.
+- yolov10n, when the shared assets are there (OCTET_SHARED, default
+  ../shared beside the repository): scheme "all", minmax, 4 coco128 images;
+  shared-scale on /model.23/Concat_3 and output-collapse starting there.
 
 Usage: diagnose_graphs.py --octet PATH [--keep DIR]
 Prints one line per check and "N passed, N failed"; exits 1 on a failure,
@@ -37,6 +40,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
@@ -44,6 +49,11 @@ class Results:
     def __init__(self):
         self.passed = 0
         self.failed = 0
+        self.skipped = 0
+
+    def skip(self, name, why):
+        self.skipped += 1
+        print("SKIP %s: %s" % (name, why))
 
     def check(self, name, cond, detail=""):
         if cond:
@@ -143,16 +153,16 @@ class Octet:
         self.exe = exe
         self.tmp = tmp
 
-    def calibrate(self, model, data, plan, *extra):
+    def calibrate(self, model, data, plan, *extra, timeout=600):
         cmd = [self.exe, "calibrate", model, "--data", data, "-o", plan, "--quiet"] + list(extra)
-        rc, out, err = run(cmd)
+        rc, out, err = run(cmd, timeout=timeout)
         if rc != 0:
             raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), rc, err.strip()[-2000:]))
         return plan
 
-    def analyze(self, model, plan, data, name):
+    def analyze(self, model, plan, data, name, *extra):
         out_json = os.path.join(self.tmp, name + ".analysis.json")
-        cmd = [self.exe, "analyze", model, "--plan", plan, "--data", data, "--json", "-o", out_json]
+        cmd = [self.exe, "analyze", model, "--plan", plan, "--data", data, "--json", "-o", out_json] + list(extra)
         rc, out, err = run(cmd, timeout=900)
         if rc != 0:
             raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), rc, err.strip()[-2000:]))
@@ -313,6 +323,35 @@ def case_calibration_data(R, o, tmp, rng):
             R.check("calibration-data silent on 4 alike images", not found, brief(found))
 
 
+def case_yolov10n(R, o, tmp, rng):
+    shared = os.environ.get("OCTET_SHARED", os.path.join(os.path.dirname(REPO), "shared"))
+    model = os.path.join(shared, "models", "yolov10n", "yolov10n.onnx")
+    calib = os.path.join(shared, "data", "coco128", "train2017", "images")
+    val = os.path.join(shared, "data", "coco128", "val2017", "images")
+    for p in (model, calib, val):
+        if not os.path.exists(p):
+            R.skip("yolov10n", "%s is missing (set OCTET_SHARED)" % p)
+            return
+    pre = ["--preset", "yolo", "--count", "4", "--threads", "2"]
+    plan = o.calibrate(model, calib, os.path.join(tmp, "yolov10n_all.plan.json"),
+                       "--scheme", "all", "--method", "minmax", *pre, timeout=1800)
+    doc = o.analyze(model, plan, val, "yolov10n_all", *pre)
+    cat = "/model.23/Concat_3"
+    d = next((x for x in diagnoses(doc, "shared-scale") if x.get("tensor") == cat + "_output_0"), None)
+    R.check("yolov10n: shared-scale on the box/score Concat", d is not None, brief(diagnoses(doc)))
+    if d:
+        lv = (d.get("numbers") or {}).get("levels_small_part")
+        R.check("yolov10n: the class scores get less than one level",
+                d.get("severity") == "error" and isinstance(lv, (int, float)) and lv < 1, "%s %s" % (d.get("severity"), lv))
+        R.check("yolov10n: nodes = the Concat, fallback from it", d.get("nodes") == [cat] and cat in (d.get("fallback") or []),
+                "%s %s" % (d.get("nodes"), d.get("fallback")))
+    c = next((x for x in diagnoses(doc, "output-collapse") if x.get("tensor") == "output0"), None)
+    R.check("yolov10n: output-collapse on output0, starting at the Concat",
+            c is not None and "'%s_output_0'" % cat in (c.get("message") or ""), brief(diagnoses(doc, "output-collapse")))
+    first = (diagnoses(doc) or [{}])[0]
+    R.check("yolov10n: errors first", first.get("severity") == "error", brief(diagnoses(doc)[:1]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--octet", required=True)
@@ -327,7 +366,8 @@ def main():
     R = Results()
     o = Octet(a.octet, tmp)
     rng = np.random.default_rng(20261128)
-    cases = [case_shared_scale, case_outliers, case_input_mismatch, case_weight_spread, case_calibration_data]
+    cases = [case_shared_scale, case_outliers, case_input_mismatch, case_weight_spread, case_calibration_data,
+             case_yolov10n]
     try:
         for case in cases:
             try:
@@ -337,7 +377,7 @@ def main():
     finally:
         if not a.keep:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (R.passed, R.failed))
+    print("%d passed, %d failed%s" % (R.passed, R.failed, ", %d skipped" % R.skipped if R.skipped else ""))
     sys.exit(1 if R.failed else 0)
 
 
