@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(cmake make gcc pkg-config libprotobuf-c-dev protobuf-c-compiler libonnx-dev
   libonnx-testdata libstb-dev libdnnl-dev libcjson-dev clang libclang-rt-14-dev
-  python3 python3-venv python3-pip)
+  python3 python3-venv python3-pip chromium)
 PY_PACKAGES=(onnxruntime==1.30.0 onnx==1.20.1 numpy==2.2.6 pycocotools==2.0.10)
 
 if [ "${OCT_SKIP_APT:-0}" != 1 ]; then

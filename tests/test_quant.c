@@ -107,6 +107,28 @@ static void test_rounding(void) {
     CHECK(oct_fake_quant_s8(-0.875f, 0.25f) == -1.0f, "fake quant, negative tie");
     CHECK(oct_fake_quant_s8(100.0f, 0.25f) == 31.75f, "fake quant saturates at 127 steps");
     CHECK(oct_fake_quant_s8(-100.0f, 0.25f) == -32.0f, "fake quant saturates at -128 steps");
+    {
+        /* The vectorizable fake quantization must equal quantize-then-scale
+         * bit for bit: ties, saturation, NaN, infinities, tiny scales. */
+        uint32_t seed = 12345;
+        int same = 1;
+        const float scales[] = {0.25f, 1.0f / 127, 6.38f, 1e-6f, 3.0f};
+        for (int i = 0; i < 200000 && same; i++) {
+            seed = seed * 1664525u + 1013904223u;
+            float x = (float)((int32_t)seed) / 2147483648.0f * (i % 7 == 0 ? 1e6f : 300.0f);
+            if (i % 11 == 0) x = (float)((int)(x * 2)) * 0.5f; /* ties */
+            if (i == 5) x = NAN;
+            if (i == 6) x = INFINITY;
+            if (i == 7) x = -INFINITY;
+            float sc = scales[i % 5];
+            int32_t zp = (int32_t)(seed % 256);
+            float a = oct_fake_quant_s8(x, sc), b = (float)oct_quantize_s8(x, sc) * sc;
+            float c = oct_fake_quant_u8(x, sc, zp), d = (float)(oct_quantize_u8(x, sc, zp) - zp) * sc;
+            same = oct_f32_bits(a) == oct_f32_bits(b) && oct_f32_bits(c) == oct_f32_bits(d);
+            if (!same) fprintf(stderr, "x=%g scale=%g zp=%d: %g vs %g, %g vs %g\n", x, sc, zp, a, b, c, d);
+        }
+        CHECK(same, "fast fake quantization equals quantize * scale");
+    }
     CHECK(oct_scale_s8(127.0) == 1.0f, "scale of amax 127");
     CHECK(oct_scale_s8(1.0) == (float)(1.0 / 127.0), "scale of amax 1");
     CHECK(oct_amax_usable(0) == OCT_AMAX_FALLBACK, "amax 0 -> fallback");

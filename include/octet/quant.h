@@ -13,6 +13,18 @@
 extern "C" {
 #endif
 
+/* Precisions of plan tensors and nodes (oct_plan_counts indexes by them). */
+typedef enum oct_precision {
+    OCT_PREC_FP32 = 0,
+    OCT_PREC_INT8 = 1,
+    OCT_PREC_FP16 = 2,
+    OCT_PREC_BF16 = 3
+} oct_precision;
+
+const char *oct_precision_name(oct_precision p);
+/* Parses "fp32" / "int8" / "fp16" / "bf16"; returns -1 when unknown. */
+int oct_precision_parse(const char *s);
+
 /* A quantization plan (see docs/plan-format.md). Opaque here. */
 typedef struct oct_plan oct_plan;
 
@@ -97,6 +109,49 @@ oct_status oct_analysis_write_html(const oct_analysis *a, const char *path, oct_
 /* A concise console summary: outputs, worst tensors, diagnoses. */
 void oct_analysis_print(const oct_analysis *a, FILE *f);
 void oct_analysis_free(oct_analysis *a);
+
+/* ---- tuning --------------------------------------------------------------
+ * The smallest mixed-precision plan that meets an accuracy target: the
+ * sensitivity ranking (only this tensor INT8) orders the INT8 tensors; the
+ * most sensitive are kept in the fallback precision, a growing prefix until
+ * the target holds, bisected to the shortest such prefix; then each kept
+ * tensor is tried back in INT8 and stays there where the target still holds.
+ * A tensor kept out of INT8 takes its consumer nodes with it. */
+typedef struct oct_target {
+    char metric[32]; /* e.g. map50_95, map50, top1, top5, sqnr */
+    int strict;      /* '>' rather than '>=' */
+    double value;    /* the bound, or a factor of the FP32 metric */
+    int relative;    /* value * fp32 */
+} oct_target;
+
+/* Parses "map50_95>=0.99*fp32", "top1>=0.995*fp32", "sqnr>=30", "map50>fp32". */
+oct_status oct_target_parse(const char *expr, oct_target *t, oct_error *err);
+
+/* Scores a plan by the target's metric (plan NULL: the FP32 model). */
+typedef oct_status (*oct_plan_metric_fn)(void *user, const oct_plan *plan, double *metric, oct_error *err);
+
+typedef struct oct_tune_options {
+    oct_target target;
+    const char *target_desc; /* recorded, e.g. the expression */
+    int fallback;            /* oct_precision of kept tensors and nodes (default fp16) */
+    int sens_images;         /* samples the sensitivity ranking uses (default 4) */
+    int max_evals;           /* metric evaluations allowed (default 24) */
+    int report_images;       /* samples the final analysis uses (default 16; 0: none) */
+    /* Called with one line per step (may be NULL). */
+    void (*log)(void *user, const char *line);
+    void *log_user;
+    void (*progress)(void *user, const char *phase, int done, int total);
+    void *progress_user;
+} oct_tune_options;
+
+void oct_tune_options_init(oct_tune_options *o);
+
+/* Tunes `base` (a calibrated plan). *out is the best plan found (caller
+ * owns it) and *met tells whether it meets the target; *report (may be
+ * NULL) the analysis document of that plan with the "tune" section. */
+oct_status oct_tune(const oct_model *m, const oct_session_options *so, const oct_plan *base,
+                    const oct_tune_options *to, int count, oct_sample_fn fn, void *user, oct_plan_metric_fn metric,
+                    void *metric_user, oct_plan **out, int *met, oct_analysis **report, oct_error *err);
 
 /* Exports. */
 /* TensorRT calibration cache: version e.g. 8601, algorithm e.g.

@@ -38,9 +38,27 @@ static inline int32_t oct_quantize(float x, float scale, int32_t zp, int32_t lo,
 static inline int8_t oct_quantize_s8(float x, float scale) {
     return (int8_t)oct_quantize(x, scale, 0, -128, 127);
 }
-/* Fake quantization: the value an int8 engine represents x by. */
+/* Round half to even for |x| <= 2^22: adding and removing 1.5 * 2^23 leaves
+ * the nearest integer, ties to even, in the default rounding mode (octet
+ * never builds with -ffast-math, which could fold it away). Unlike
+ * nearbyintf this vectorizes: the simulation rounds every activation. */
+static inline float oct_round_half_even_small(float x) {
+    const float magic = 12582912.0f;
+    return (x + magic) - magic;
+}
+/* clamp(round_half_even(q), lo, hi) == round_half_even(clamp(q, lo, hi)) for
+ * integer bounds. q is x / scale before the zero point is added; NaN gets
+ * code 0, i.e. q = -zero_point, as oct_sat_i32 does. */
+static inline float oct_fake_quant_code(float q, float lo, float hi, float zero_point) {
+    q = q == q ? q : -zero_point;
+    q = q < lo ? lo : q;
+    q = q > hi ? hi : q;
+    return oct_round_half_even_small(q);
+}
+/* Fake quantization: the value an int8 engine represents x by; the same
+ * numbers as oct_quantize_s8(x, scale) * scale (tested). */
 static inline float oct_fake_quant_s8(float x, float scale) {
-    return (float)oct_quantize_s8(x, scale) * scale;
+    return oct_fake_quant_code(x / scale, -128.0f, 127.0f, 0.0f) * scale;
 }
 
 /* IEEE binary16 -> binary32, exact for every input incl. subnormals/NaN. */
@@ -148,7 +166,7 @@ static inline uint8_t oct_quantize_u8(float x, float scale, int32_t zero_point) 
     return (uint8_t)oct_quantize(x, scale, zero_point, 0, 255);
 }
 static inline float oct_fake_quant_u8(float x, float scale, int32_t zero_point) {
-    return (float)(oct_quantize_u8(x, scale, zero_point) - zero_point) * scale;
+    return oct_fake_quant_code(x / scale, (float)-zero_point, (float)(255 - zero_point), (float)zero_point) * scale;
 }
 
 /* Views a dense row-major shape as [outer, channels, inner] around axis

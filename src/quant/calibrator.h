@@ -62,6 +62,15 @@ oct_status oct_calibrate_asym(const oct_calibrator *c, const oct_histogram *h,
                               const oct_calib_params *p, double *lo, double *hi, float *scale,
                               int32_t *zero_point, oct_error *err);
 
+/* The expected squared error per value of symmetric int8 with threshold
+ * amax, from the histogram (bin centres; rounding noise step^2/12 inside,
+ * clipping beyond): the mse calibrator's objective. magnitude_weighted: each
+ * value's error weighted by |x|, what `--method auto` compares thresholds
+ * by, so that a mass of near-zero values does not decide alone how the few
+ * large ones that carry the signal are clipped (and so that auto is not
+ * simply mse, which minimises the unweighted error by construction). */
+double oct_calib_expected_error(const oct_histogram *h, double amax, int magnitude_weighted);
+
 /* Shared by the plug-ins: an error when h's bins were never filled. */
 oct_status oct_calib_need_bins(const oct_histogram *h, const char *method, oct_error *err);
 

@@ -6,6 +6,8 @@
  * kernel never materialises (a Conv output inside Conv+SiLU) is not in the
  * plan, exactly as TensorRT does not quantize inside its fused layers.
  * Memory: one histogram per tensor plus one sample's activations. */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +41,31 @@ static oct_status observe(void *user, oct_graph *g, int node, int nv, const int 
 
 static int is_compute_op(const char *op) {
     return !strcmp(op, "Conv") || !strcmp(op, "ConvTranspose") || !strcmp(op, "MatMul") || !strcmp(op, "Gemm");
+}
+
+/* --method auto for one tensor: each calibrator's threshold, the one with
+ * the least expected magnitude-weighted squared quantization error on the
+ * histogram wins (ties: the first in the list); the plan records which. */
+static oct_status calibrate_auto(const oct_histogram *h, oct_plan_tensor *t, oct_error *err) {
+    double best_e = INFINITY;
+    const char *best = NULL;
+    for (const oct_calibrator *const *c = oct_calibrator_list(); *c; c++) {
+        oct_calib_params p;
+        oct_calib_params_default(&p);
+        double amax;
+        float scale;
+        OCT_TRY(oct_calibrate(*c, h, &p, &amax, &scale, err));
+        double e = oct_calib_expected_error(h, amax, 1);
+        if (e < best_e) {
+            best_e = e;
+            best = (*c)->name;
+            t->amax = amax;
+            t->scale = scale;
+        }
+    }
+    free(t->method);
+    t->method = best ? strdup(best) : NULL;
+    return OCT_OK;
 }
 
 /* One pass over all samples. */
@@ -101,7 +128,12 @@ oct_status oct_calibrate_model(const oct_model *m, const oct_session_options *so
     if (!scheme_all && strcmp(co.scheme, "compute"))
         return oct_fail(err, OCT_E_INVALID_ARG, "unknown scheme '%s' (all, compute)", co.scheme);
     oct_calib_params cp;
-    const oct_calibrator *cal = oct_calibrator_find(co.method, &cp, err);
+    /* auto: every calibrator per tensor, the least expected error wins; the
+     * histograms are filled as for any method that needs them */
+    int method_auto = !strcmp(co.method, "auto");
+    if (method_auto && co.asymmetric)
+        return oct_fail(err, OCT_E_UNSUPPORTED, "--method auto is for symmetric int8 (not --asymmetric)");
+    const oct_calibrator *cal = oct_calibrator_find(method_auto ? "entropy" : co.method, &cp, err);
     if (!cal) return err && err->status ? err->status : OCT_E_INVALID_ARG;
     if (count < 1) return oct_fail(err, OCT_E_INVALID_ARG, "no calibration samples");
 
@@ -181,6 +213,8 @@ oct_status oct_calibrate_model(const oct_model *m, const oct_session_options *so
             st = oct_calibrate_asym(cal, col.h[v], &cp, &t->min, &t->max, &t->scale, &t->zero_point, err);
             t->is_unsigned = 1;
             t->amax = t->max > -t->min ? t->max : -t->min;
+        } else if (method_auto) {
+            st = calibrate_auto(col.h[v], t, err);
         } else {
             st = oct_calibrate(cal, col.h[v], &cp, &t->amax, &t->scale, err);
         }
@@ -188,7 +222,8 @@ oct_status oct_calibrate_model(const oct_model *m, const oct_session_options *so
     }
     if (!st) {
         char spec[64];
-        oct_calibrator_spec(cal, &cp, spec, sizeof spec);
+        if (method_auto) snprintf(spec, sizeof spec, "auto");
+        else oct_calibrator_spec(cal, &cp, spec, sizeof spec);
         memcpy(plan->model_sha256, oct_model_sha256(m), 65);
         plan->model_path = m->path ? strdup(m->path) : NULL;
         plan->method = strdup(spec);

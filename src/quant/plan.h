@@ -8,19 +8,12 @@
 #include <stdint.h>
 
 #include "core/error.h"
+#include "octet/quant.h"
 
 #define OCT_PLAN_VERSION 1
 
-typedef enum oct_precision {
-    OCT_PREC_FP32 = 0,
-    OCT_PREC_INT8 = 1,
-    OCT_PREC_FP16 = 2,
-    OCT_PREC_BF16 = 3
-} oct_precision;
-
-const char *oct_precision_name(oct_precision p);
-/* Parses "fp32" / "int8" / "fp16" / "bf16"; returns -1 when unknown. */
-int oct_precision_parse(const char *s);
+/* oct_precision, oct_precision_name and oct_precision_parse are public
+ * (octet/quant.h). */
 
 /* Statistics summary kept with each tensor (informational; editing it does
  * not change the plan's meaning). */

@@ -55,6 +55,7 @@ int cmd_export(int argc, char **argv);
 int cmd_import_cache(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_analyze(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "eval_args.h"
 #include "octet/eval.h"
 
 static const char *usage_text =
@@ -87,12 +88,6 @@ static const char *class_name(const oct_eval_report *r, int k, char *buf, size_t
     return buf;
 }
 
-typedef struct eval_args {
-    const char *images, *labels, *coco, *names, *plan, *dump, *decoder;
-    int classify, fidelity, simulate, quiet, count;
-    float conf, iou, ref_conf;
-    int max_det;
-} eval_args;
 
 static void print_json(FILE *f, const eval_args *a, const cli_common *c, const oct_eval_report *r) {
     fprintf(f, "{\n  \"schema\": \"octet-eval/1\",\n  \"model\": ");
@@ -235,171 +230,48 @@ static void print_text(FILE *f, const eval_args *a, const cli_common *c, const o
 
 /* A dynamic image input (e.g. batch_size x 3 x 224 x 224) gets batch 1 and
  * the preprocessing's size, unless --shape gave it. */
-static void fix_dynamic_input(cli_common *c, const oct_model *m, const oct_preprocess *p) {
-    const char *name;
-    int ndim = 0;
-    int64_t dims[OCT_MAX_DIMS];
-    if (oct_model_num_inputs(m) != 1 ||
-        oct_model_input_info(m, 0, &name, NULL, &ndim, dims, NULL) || ndim != 4)
-        return;
-    for (int k = 0; k < c->n_shapes; k++)
-        if (!strcmp(c->shapes[k].name, name)) return;
-    int dynamic = 0;
-    for (int i = 0; i < 4; i++)
-        dynamic |= dims[i] < 0;
-    if (!dynamic || c->n_shapes >= CLI_MAX_SHAPES) return;
-    int64_t want[4] = {1, p->nhwc ? p->height : 3, p->nhwc ? p->width : p->height,
-                       p->nhwc ? 3 : p->width};
-    oct_input_shape *sh = &c->shapes[c->n_shapes];
-    snprintf(c->shape_names[c->n_shapes], sizeof c->shape_names[0], "%s", name);
-    sh->name = c->shape_names[c->n_shapes++];
-    sh->ndim = 4;
-    for (int i = 0; i < 4; i++)
-        sh->dims[i] = dims[i] < 0 ? want[i] : dims[i];
-}
-
-static int parse_float(const char *opt, const char *v, float *out) {
-    char *e;
-    *out = strtof(v, &e);
-    if (e == v || *e) return cli_fail("%s '%s' is not a number", opt, v), -1;
-    return 0;
-}
-
-static int parse_args(int argc, char **argv, cli_common *c, eval_args *a) {
-    for (int i = 2; i < argc; i++) {
-        const char *o = argv[i];
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        /* '--reference fp32' picks the label-free mode; a bare --reference
-         * stays the common "reference kernels" flag. */
-        if ((!strcmp(o, "--reference") && v && !strcmp(v, "fp32")) ||
-            !strcmp(o, "--reference=fp32")) {
-            a->fidelity = 1;
-            i += o[11] != '=';
-            continue;
-        }
-        int r = cli_parse_common(c, argc, argv, &i);
-        if (r < 0) return -1;
-        if (r) continue;
-#define VALUE()                                                                                    \
-    do {                                                                                           \
-        if (!v) return cli_fail("eval: %s needs a value", o), -1;                                  \
-        i++;                                                                                       \
-    } while (0)
-        if (!strcmp(o, "--task")) {
-            VALUE();
-            if (!strcmp(v, "detect"))
-                a->classify = 0;
-            else if (!strcmp(v, "classify"))
-                a->classify = 1;
-            else
-                return cli_fail("eval: unknown task '%s' (detect, classify)", v), -1;
-        } else if (!strcmp(o, "--decoder")) {
-            VALUE();
-            a->decoder = v;
-        } else if (!strcmp(o, "--images")) {
-            VALUE();
-            a->images = v;
-        } else if (!strcmp(o, "--labels")) {
-            VALUE();
-            a->labels = v;
-        } else if (!strcmp(o, "--coco")) {
-            VALUE();
-            a->coco = v;
-        } else if (!strcmp(o, "--names")) {
-            VALUE();
-            a->names = v;
-        } else if (!strcmp(o, "--dump-detections")) {
-            VALUE();
-            a->dump = v;
-        } else if (!strcmp(o, "--quiet") || !strcmp(o, "-q"))
-            a->quiet = 1;
-        else if (!strcmp(o, "--conf")) {
-            VALUE();
-            if (parse_float(o, v, &a->conf)) return -1;
-        } else if (!strcmp(o, "--iou")) {
-            VALUE();
-            if (parse_float(o, v, &a->iou)) return -1;
-        } else if (!strcmp(o, "--ref-conf")) {
-            VALUE();
-            if (parse_float(o, v, &a->ref_conf)) return -1;
-        } else if (!strcmp(o, "--max-det") || !strcmp(o, "--count")) {
-            VALUE();
-            char *e;
-            long n = strtol(v, &e, 10);
-            if (e == v || *e || n < 1 || n > 1000000)
-                return cli_fail("eval: %s must be a positive integer", o), -1;
-            if (o[2] == 'm')
-                a->max_det = (int)n;
-            else
-                a->count = (int)n;
-        } else if (!strcmp(o, "--reference")) {
-            return cli_fail("eval: --reference takes 'fp32'"), -1;
-        } else if (o[0] == '-' && o[1]) {
-            return cli_fail("eval: unknown option '%s'", o), -1;
-        } else if (!c->model_path) {
-            c->model_path = o;
-        } else {
-            return cli_fail("eval: unexpected argument '%s'", o), -1;
-        }
-#undef VALUE
-    }
-    return 0;
-}
-
 int cmd_eval(int argc, char **argv) {
     cli_common c;
     cli_common_init(&c);
     eval_args a;
-    memset(&a, 0, sizeof a);
-    a.decoder = "yolov10";
-    a.conf = 0.001f;
-    a.iou = 0.7f;
-    a.ref_conf = 0.25f;
-    a.max_det = 300;
-    if (parse_args(argc, argv, &c, &a)) return 2;
+    eval_args_init(&a);
+    for (int i = 2; i < argc; i++) {
+        int r = eval_args_parse(&a, &c, "--count", argc, argv, &i);
+        if (r < 0) return 2;
+        if (r) continue;
+        r = cli_parse_common(&c, argc, argv, &i);
+        if (r < 0) return 2;
+        if (r) continue;
+        const char *o = argv[i];
+        if (!strcmp(o, "--quiet") || !strcmp(o, "-q"))
+            a.quiet = 1;
+        else if (o[0] == '-' && o[1])
+            return cli_fail("eval: unknown option '%s'", o), 2;
+        else if (!c.model_path)
+            c.model_path = o;
+        else
+            return cli_fail("eval: unexpected argument '%s'", o), 2;
+    }
     a.plan = c.plan_path; /* --plan and --simulate are common options */
     a.simulate = c.simulate;
     if (!c.model_path || !a.images) return cli_fail("%s", usage_text), 2;
-    if (!(a.conf >= 0 && a.conf <= 1) || !(a.iou >= 0 && a.iou <= 1) ||
-        !(a.ref_conf >= 0 && a.ref_conf <= 1))
-        return cli_fail("eval: --conf, --iou and --ref-conf must be within 0..1"), 2;
-    if (a.classify && a.coco) return cli_fail("eval: --coco is for --task detect"), 2;
-    if (a.labels && a.coco) return cli_fail("eval: give --labels or --coco, not both"), 2;
     if (a.simulate && !a.plan) return cli_fail("eval: --simulate needs --plan"), 2;
-    if (!a.labels && !a.coco) a.fidelity = 1;
+    if (eval_args_check(&a, "eval")) return 2;
 
     oct_eval_options o;
-    oct_eval_options_init(&o);
     oct_error err = {0};
-    o.task = a.classify ? OCT_TASK_CLASSIFY : OCT_TASK_DETECT;
-    if (oct_decoder_parse(a.decoder, &o.decode.decoder, &err)) return cli_error(&err), 2;
-    o.decode.conf = a.conf;
-    o.decode.iou = a.iou;
-    o.decode.max_det = a.max_det;
-    if (c.pre_set)
-        o.pre = c.pre;
-    else if (oct_preprocess_preset(a.classify ? "imagenet" : "yolo", &o.pre, &err))
-        return cli_error(&err);
-    o.images_dir = a.images;
-    o.count = a.count;
-    if (a.classify)
-        o.synsets_path = a.labels;
-    else
-        o.labels_dir = a.labels;
-    o.coco_json = a.coco;
-    o.names_path = a.names;
-    o.ref_conf = a.ref_conf;
-    o.dump_path = a.dump;
-    progress_state ps = {now_s(), !a.quiet && isatty(2)};
-    o.progress = progress;
-    o.progress_user = &ps;
-
     oct_model *m = NULL;
     oct_session *ref = NULL, *cand = NULL;
     oct_eval_report *r = NULL;
     int rc = 1;
     if (cli_load_model(&c, &m, &err)) return cli_error(&err);
-    fix_dynamic_input(&c, m, &o.pre);
+    if (eval_args_options(&a, &c, m, &o, &err)) {
+        oct_model_free(m);
+        return cli_error(&err), 2;
+    }
+    progress_state ps = {now_s(), !a.quiet && isatty(2)};
+    o.progress = progress;
+    o.progress_user = &ps;
     oct_session_options so;
     cli_session_options(&c, &so);
     /* The candidate is the plan's session; without a plan it is the FP32

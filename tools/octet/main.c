@@ -12,6 +12,7 @@ static void usage(FILE *f) {
                "  run MODEL --input FILE... [-o OUT.npy]       run the model on .npy/.pb tensors or images\n"
                "  calibrate MODEL --data DIR -o PLAN.json      calibrate INT8 scales (minmax|entropy|percentile|mse)\n"
                "  analyze MODEL --plan P --data DIR            per-tensor error, sensitivity, diagnosis, report\n"
+               "  tune MODEL --data DIR --images DIR --target T -o PLAN.json  smallest mixed-precision plan\n"
                "  export MODEL --plan P [--qdq O.onnx] [--trt-cache F] [--trtexec-flags]\n"
                "  import-cache MODEL --trt-cache F -o PLAN.json  a TensorRT calibration cache as a plan\n"
                "  bench MODEL [--threads N] [--iters N]         latency, throughput, peak memory\n"
@@ -35,6 +36,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "bench")) return cmd_bench(argc, argv);
     if (!strcmp(cmd, "calibrate")) return cmd_calibrate(argc, argv);
     if (!strcmp(cmd, "analyze")) return cmd_analyze(argc, argv);
+    if (!strcmp(cmd, "tune")) return cmd_tune(argc, argv);
     if (!strcmp(cmd, "export")) return cmd_export(argc, argv);
     if (!strcmp(cmd, "import-cache")) return cmd_import_cache(argc, argv);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc, argv);
