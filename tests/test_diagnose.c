@@ -692,6 +692,65 @@ static void test_degenerate(void) {
     cJSON_Delete(doc);
 }
 
+/* ======================= mutated documents ======================= */
+
+static unsigned long long mut_state = 0x243f6a8885a308d3ull;
+static unsigned mut_rand(void) {
+    mut_state = mut_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (unsigned)(mut_state >> 33);
+}
+
+/* Replaces about one value in `rate` (everywhere in the tree) with
+ * something of the wrong kind or an extreme number. */
+static void mutate(cJSON *node, unsigned rate) {
+    cJSON *child = node ? node->child : NULL;
+    while (child) {
+        cJSON *next = child->next;
+        if (mut_rand() % rate == 0) {
+            cJSON *r;
+            switch (mut_rand() % 10) {
+            case 0: r = cJSON_CreateNull(); break;
+            case 1: r = cJSON_CreateString("inf"); break;
+            case 2: r = cJSON_CreateString("-inf"); break;
+            case 3: r = cJSON_CreateNumber(-1); break;
+            case 4: r = cJSON_CreateNumber(0); break;
+            case 5: r = cJSON_CreateNumber(1e308); break;
+            case 6: r = cJSON_CreateString("x"); break;
+            case 7: r = cJSON_CreateArray(); break;
+            case 8: r = cJSON_CreateObject(); break;
+            default: r = cJSON_CreateNumber(1e-300); break;
+            }
+            cJSON_ReplaceItemViaPointer(node, child, r);
+        } else {
+            mutate(child, rate);
+        }
+        child = next;
+    }
+}
+
+static void test_mutated(void) {
+    char *base = strdup(yolo_head(1));
+    for (char *p = base; *p; p++)
+        if (*p == '\'') *p = '"';
+    int ok = 1, shaped = 1;
+    for (int it = 0; it < 400; it++) {
+        cJSON *doc = cJSON_Parse(base);
+        mutate(doc, 3 + it % 20);
+        oct_error err = {0};
+        if (oct_diagnose(doc, &err) != OCT_OK) ok = 0;
+        const cJSON *d;
+        cJSON_ArrayForEach(d, diags(doc)) if (!str(d, "rule") || !str(d, "message") ||
+                                              !str(d, "fix")) shaped = 0;
+        FILE *f = tmpfile();
+        oct_diagnose_print(doc, f);
+        fclose(f);
+        cJSON_Delete(doc);
+    }
+    free(base);
+    CHECK(ok, "400 mutated documents: oct_diagnose succeeds on each");
+    CHECK(shaped, "mutated documents: every finding has rule, message and fix");
+}
+
 /* ======================= ordering and the console summary ======================= */
 
 static void test_order_and_print(void) {
@@ -778,6 +837,7 @@ int main(int argc, char **argv) {
     test_input_mismatch();
     test_calibration_data();
     test_degenerate();
+    test_mutated();
     test_order_and_print();
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;
