@@ -20,6 +20,9 @@ Graphs
   range, calibrated with --per-tensor-weights. Control: per-channel weights.
 - calibration-data: 4 images, the 4th 8x wider than the first 3 (minmax
   thresholds move 8x between 3/4 and all of the images). Control: 4 alike.
+- saturation: calibrated on uniform [-1, 1], analysed on uniform [-1.5, 1.5]
+  (a third of the values beyond the thresholds). Control: analysed on the
+  calibration folder.
 - yolov10n, when the shared assets are there (OCTET_SHARED, default
   ../shared beside the repository): scheme "all", minmax, 4 coco128 images;
   shared-scale on /model.23/Concat_3 and output-collapse starting there.
@@ -278,6 +281,26 @@ def case_input_mismatch(R, o, tmp, rng):
     R.check("input-mismatch silent on the calibration data", not found, brief(found))
 
 
+def case_saturation(R, o, tmp, rng):
+    shape = [1, 1, 64, 64]
+    model = model_scale_relu(os.path.join(tmp, "sat.onnx"), shape)
+    narrow = write_npys(os.path.join(tmp, "sat_narrow"), [rng.uniform(-1, 1, shape) for _ in range(6)])
+    wide = write_npys(os.path.join(tmp, "sat_wide"), [rng.uniform(-1.5, 1.5, shape) for _ in range(6)])
+    plan = o.calibrate(model, narrow, os.path.join(tmp, "sat.plan.json"), "--scheme", "all", "--method", "minmax")
+    doc = o.analyze(model, plan, wide, "sat_trigger")
+    d = next((x for x in diagnoses(doc, "saturation") if x.get("tensor") == "y"), None)
+    R.check("saturation fires on y (a third of the values beyond the threshold)", d is not None, brief(diagnoses(doc)))
+    if d:
+        rate = (d.get("numbers") or {}).get("saturation_rate")
+        R.check("saturation: rate about 1/3", isinstance(rate, (int, float)) and 0.25 < rate < 0.42, str(rate))
+        R.check("saturation: error (own SQNR under 20 dB)", d.get("severity") == "error", "%s: %s" % (
+            d.get("severity"), d.get("message")))
+        R.check("saturation: fallback = the producer", d.get("fallback") == ["mul"], str(d.get("fallback")))
+    doc = o.analyze(model, plan, narrow, "sat_control")
+    found = diagnoses(doc, "saturation")
+    R.check("saturation silent on the calibration data", not found, brief(found))
+
+
 def case_weight_spread(R, o, tmp, rng):
     model = model_conv(os.path.join(tmp, "conv_spread.onnx"), [1.0, 0.5, 0.002, 0.001], rng)
     data = write_npys(os.path.join(tmp, "conv_data"), [rng.uniform(-1, 1, (1, 3, 16, 16)) for _ in range(6)])
@@ -366,8 +389,8 @@ def main():
     R = Results()
     o = Octet(a.octet, tmp)
     rng = np.random.default_rng(20261128)
-    cases = [case_shared_scale, case_outliers, case_input_mismatch, case_weight_spread, case_calibration_data,
-             case_yolov10n]
+    cases = [case_shared_scale, case_outliers, case_input_mismatch, case_saturation, case_weight_spread,
+             case_calibration_data, case_yolov10n]
     try:
         for case in cases:
             try:
