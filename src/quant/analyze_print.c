@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/report_html.h"
 #include "quant/analyze.h"
 #include "quant/diagnose.h"
 
@@ -83,6 +84,6 @@ void oct_analysis_print(const oct_analysis *a, FILE *f) {
 }
 
 oct_status oct_analysis_write_html(const oct_analysis *a, const char *path, oct_error *err) {
-    (void)a;
-    return oct_fail(err, OCT_E_UNSUPPORTED, "%s: TEMP html not merged yet", path);
+    if (!a || !a->doc) return oct_fail(err, OCT_E_INVALID_ARG, "oct_analysis_write_html: no analysis");
+    return oct_report_html_write(a->doc, path, err);
 }
