@@ -355,6 +355,33 @@ static void test_output_collapse(void) {
     CHECK(d && fabs(nums(d, "sqnr_db") - 1.5) < 1e-9, "numbers.sqnr_db");
     cJSON_Delete(doc);
 
+    /* gradual collapse through fused values (MobileNetV2 with entropy: Conv
+     * outputs fused into their Clip are not in the table): the ancestors are
+     * found by order past the gap; the origin has no finding of its own, the
+     * saturation before it is named */
+    doc = diag(
+        "{'plan_method':'entropy','tensors':["
+        "{'name':'in','order':0,'is_input':true,'precision':'int8','amax':2.6,'sqnr_db':44},"
+        "{'name':'s1','order':1,'producer':'clip1','producer_op':'Clip','producer_inputs':['s1_raw'"
+        "],"
+        " 'precision':'int8','amax':0.436,'saturation_rate':0.101,'own_sqnr_db':8.5,'sqnr_db':6.8,"
+        " 'observed':{'absmax':3.52,'p9999':3}},"
+        "{'name':'c1','order':2,'producer':'conv2','producer_op':'Conv','producer_inputs':['s1'],"
+        " 'precision':'int8','amax':5,'sqnr_db':1.2,'own_sqnr_db':37.6},"
+        "{'name':'y','order':3,'producer':'gemm','producer_op':'Gemm','producer_inputs':['c1_raw'],"
+        " 'is_output':true,'precision':'fp32','sqnr_db':0.9,'cosine':0.497}]}");
+    d = find(doc, "output-collapse", "y");
+    CHECK(d && says(d, "starts at 'c1'") && says(d, "keeps 37.6 dB") &&
+              says(d, "1 finding below (saturation)"),
+          "gradual collapse: %s", d ? str(d, "message") : "");
+    CHECK(d && fix_says(d, "up to 'c1' first (saturation)"), "fix points upstream: %s",
+          d ? str(d, "fix") : "");
+    CHECK(d && has(d, "fallback", "conv2") && has(d, "fallback", "gemm") &&
+              size(d, "fallback") == 2,
+          "fallback from the origin on, by order past the gap");
+    CHECK(count_rule(doc, "saturation") == 1, "the saturation finding itself");
+    cJSON_Delete(doc);
+
     /* cosine alone, values only in the summary, "inf" SQNR kept as infinite */
     doc = diag("{'summary':{'outputs':[{'name':'y','sqnr_db':'inf','cosine':0.3}]},'tensors':[]}");
     d = find(doc, "output-collapse", "y");

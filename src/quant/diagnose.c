@@ -1,6 +1,6 @@
 /* The diagnosis rules (docs/analysis-json.md, "diagnoses"). Each rule is a
  * small function over the parsed tensor table; they run in the order of
- * `rules` below (output-collapse uses what shared-scale found) and add
+ * `rules` below (output-collapse last: it uses what the others found) and add
  * findings to a list that is sorted at the end: severity first, then impact
  * (a per-rule score in [0, 1], 1 the worst), then topological order. */
 #include "quant/diagnose.h"
@@ -316,7 +316,10 @@ static int node_outputs(const dctx *c, const char *node, int *out, int max) {
     return n;
 }
 
-/* Marks (mark[i] = 1) every tensor `from` depends on, itself included. */
+/* Marks (mark[i] = 1) every tensor `from` depends on, itself included. An
+ * input the table does not list (a value fused away, e.g. a Conv output
+ * before its Clip) breaks the chain: then every tensor earlier in the order
+ * counts as an ancestor. */
 static void mark_ancestors(const dctx *c, int from, unsigned char *mark, int *stack) {
     int sp = 0;
     mark[from] = 1;
@@ -325,8 +328,12 @@ static void mark_ancestors(const dctx *c, int from, unsigned char *mark, int *st
         const tinfo *t = &c->t[stack[--sp]];
         const cJSON *v;
         cJSON_ArrayForEach(v, jget(t->j, "producer_inputs")) {
-            int i = cJSON_IsString(v) ? find_index(c, v->valuestring) : -1;
-            if (i >= 0 && !mark[i]) {
+            if (!cJSON_IsString(v)) continue;
+            int i = find_index(c, v->valuestring);
+            if (i < 0) {
+                for (int k = 0; k < c->nt; k++)
+                    if (c->t[k].order < t->order) mark[k] = 1;
+            } else if (!mark[i]) {
                 mark[i] = 1;
                 stack[sp++] = i;
             }
@@ -859,11 +866,42 @@ static oct_status collapse_finding(dctx *c, int oi, const cJSON *so, const char 
             num(numbers, "origin_sqnr_db", osq);
         }
         if (!arr_add(nodes, o->producer)) msg.oom = 1;
-        /* the path from the origin to the output */
+        /* the path from the origin to the output; when the consumers do not
+         * lead to the output (values fused away), everything after the origin */
         memset(desc, 0, (size_t)c->nt);
         mark_descendants(c, org, desc, stack, outs);
+        if (!desc[oi])
+            for (int i = 0; i < c->nt; i++)
+                desc[i] = c->t[i].order >= o->order;
         memset(anc, 0, (size_t)c->nt);
         mark_ancestors(c, oi, anc, stack);
+        /* the findings on the way (the rules before this one have run) */
+        int own = c->shared[org], upstream = 0;
+        char rules_seen[128] = "";
+        for (int k = 0; k < c->nf; k++) {
+            const char *tn = jstr(c->f[k].item, "tensor"), *rn = jstr(c->f[k].item, "rule");
+            int ti = find_index(c, tn);
+            if (ti < 0 || !anc[ti] || c->t[ti].order > o->order || !rn) continue;
+            if (ti == org)
+                own = 1;
+            else
+                upstream++;
+            if (!strstr(rules_seen, rn) && strlen(rules_seen) + strlen(rn) + 3 < sizeof rules_seen)
+                snprintf(rules_seen + strlen(rules_seen), sizeof rules_seen - strlen(rules_seen),
+                         "%s%s", rules_seen[0] ? ", " : "", rn);
+        }
+        if (org != oi && !own) {
+            double oown = jnum(o->j, "own_sqnr_db");
+            if (isfinite(oown) && oown >= SATURATION_OWN_SQNR_DB)
+                sb_printf(&msg,
+                          " Quantizing that tensor alone keeps %.3g dB: the error comes from the "
+                          "tensors before it.",
+                          oown);
+        }
+        if (upstream)
+            sb_printf(&msg, " %d finding%s below (%s) concern%s tensors on the way.", upstream,
+                      upstream == 1 ? "" : "s", rules_seen, upstream == 1 ? "s" : "");
+        num(numbers, "findings_upstream", upstream);
         int *path = outs, np = 0;
         for (int i = 0; i < c->nt; i++)
             if (desc[i] && anc[i] && c->t[i].producer) path[np++] = i;
@@ -875,11 +913,20 @@ static oct_status collapse_finding(dctx *c, int oi, const cJSON *so, const char 
             }
         for (int i = 0; i < np; i++)
             if (!arr_add(fb, c->t[path[i]].producer)) msg.oom = 1;
-        if (org != oi)
+        if (org != oi && own)
             sb_printf(&fix,
                       "Fix the cause at '%s' (see its diagnosis), or keep the %d nodes from '%s' "
                       "to the output out of INT8.",
                       o->name, cJSON_GetArraySize(fb), o->producer ? o->producer : o->name);
+        else if (org != oi && upstream)
+            sb_printf(&fix,
+                      "Fix the findings on the tensors up to '%s' first (%s), or keep the %d nodes "
+                      "from '%s' to the output out of INT8.",
+                      o->name, rules_seen, cJSON_GetArraySize(fb),
+                      o->producer ? o->producer : o->name);
+        else if (org != oi)
+            sb_printf(&fix, "Keep the %d nodes from '%s' to the output out of INT8.",
+                      cJSON_GetArraySize(fb), o->producer ? o->producer : o->name);
         else
             sb_printf(&fix,
                       "Keep '%s' out of INT8 and look at the diagnoses of the tensors before it.",
@@ -1420,10 +1467,16 @@ static const struct {
     const char *name;
     rule_fn fn;
 } rules[] = {
-    {"shared-scale", rule_shared_scale}, /* before output-collapse: it marks the origins */
-    {"output-collapse", rule_output_collapse}, {"outliers", rule_outliers},
-    {"saturation", rule_saturation},           {"weight-spread", rule_weight_spread},
-    {"input-mismatch", rule_input_mismatch},   {"calibration-data", rule_calibration_data},
+    /* clang-format off */
+    {"shared-scale", rule_shared_scale},
+    {"outliers", rule_outliers},
+    {"saturation", rule_saturation},
+    {"weight-spread", rule_weight_spread},
+    {"input-mismatch", rule_input_mismatch},
+    {"calibration-data", rule_calibration_data},
+    /* last: it names the findings on the way to the output */
+    {"output-collapse", rule_output_collapse},
+    /* clang-format on */
 };
 
 static int cmp_finding(const void *a, const void *b) {
