@@ -307,6 +307,22 @@ static void test_shared_scale_channels(void) {
     d = find(doc, "shared-scale", "h");
     CHECK(sev_is(d, "warning"), "3 levels: warning");
     cJSON_Delete(doc);
+    /* 3 near-dead channels of 32 under one level: a warning, not an error */
+    {
+        char b32[2048];
+        int n32 = snprintf(
+            b32, sizeof b32,
+            "{'tensors':[{'name':'h','order':0,'producer':'clip','producer_op':'Clip',"
+            "'precision':'int8','amax':6,'channels':{'axis':1,'absmax':[0.01,0.012,0.0136");
+        for (int i = 3; i < 32; i++)
+            n32 += snprintf(b32 + n32, sizeof b32 - (size_t)n32, ",%g", 1.0 + i * 0.15);
+        snprintf(b32 + n32, sizeof b32 - (size_t)n32, "]}}]}");
+        doc = diag(b32);
+        d = find(doc, "shared-scale", "h");
+        CHECK(sev_is(d, "warning") && says(d, "3 of 32 channels"), "3 of 32 channels: warning: %s",
+              d ? str(d, "message") : "");
+        cJSON_Delete(doc);
+    }
     /* control: channels of similar range */
     doc = diag("{'tensors':[{'name':'h','order':0,'producer':'head','producer_op':'Conv','"
                "precision':'int8',"
