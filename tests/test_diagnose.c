@@ -388,7 +388,7 @@ static void test_output_collapse(void) {
         " 'is_output':true,'precision':'fp32','sqnr_db':0.9,'cosine':0.497}]}");
     d = find(doc, "output-collapse", "y");
     CHECK(d && says(d, "starts at 'c1'") && says(d, "keeps 37.6 dB") &&
-              says(d, "1 finding below (saturation)"),
+              says(d, "1 other finding (saturation)"),
           "gradual collapse: %s", d ? str(d, "message") : "");
     CHECK(d && fix_says(d, "up to 'c1' first (saturation)"), "fix points upstream: %s",
           d ? str(d, "fix") : "");

@@ -906,7 +906,7 @@ static oct_status collapse_finding(dctx *c, int oi, const cJSON *so, const char 
                           oown);
         }
         if (upstream)
-            sb_printf(&msg, " %d finding%s below (%s) concern%s tensors on the way.", upstream,
+            sb_printf(&msg, " %d other finding%s (%s) concern%s tensors on the way.", upstream,
                       upstream == 1 ? "" : "s", rules_seen, upstream == 1 ? "s" : "");
         num(numbers, "findings_upstream", upstream);
         int *path = outs, np = 0;
