@@ -21,6 +21,7 @@
 #include "core/arith.h"
 #include "quant/analyze.h"
 #include "quant/calibrator.h"
+#include "quant/diagnose.h"
 
 #include "quant/histogram.h"
 #include "quant/sim.h"
@@ -522,7 +523,9 @@ static oct_status build_doc(ctx *c, const oct_model *m, const oct_plan *plan, co
     cJSON_AddNumberToObject(summary, "float_tensors", n_float);
     double fl_total, fl_out;
     int nn8, nnf;
-    add_weights_and_nodes(doc, g, plan, &fl_total, &fl_out, &nn8, &nnf);
+    /* the FP32 session's weights: the simulated session's copy is fake-quantized
+     * already (a per-tensor scale rounds small channels to 0) */
+    add_weights_and_nodes(doc, c->ref->g, plan, &fl_total, &fl_out, &nn8, &nnf);
     cJSON_AddNumberToObject(summary, "int8_nodes", nn8);
     cJSON_AddNumberToObject(summary, "float_nodes", nnf);
     cJSON_AddNumberToObject(summary, "flops_total", fl_total);
@@ -657,7 +660,8 @@ oct_status oct_analyze(const oct_model *m, const oct_session_options *so, const 
                                  ao.progress_user, err);
     }
     oct_sample_cache_free(&samples);
-    /* diagnosis: added when the rules land */
+    /* diagnosis: the rules read the document and add "diagnoses" (diagnose.c) */
+    if (!st) st = oct_diagnose(doc, err);
     if (!st) {
         cJSON_SetNumberValue(cJSON_GetObjectItemCaseSensitive(doc, "seconds"), now_s() - t0);
         *out = calloc(1, sizeof **out);

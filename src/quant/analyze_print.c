@@ -7,6 +7,7 @@
 
 #include "io/report_html.h"
 #include "quant/analyze.h"
+#include "quant/diagnose.h"
 
 static double num(const cJSON *o, const char *key) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -79,6 +80,7 @@ void oct_analysis_print(const oct_analysis *a, FILE *f) {
         print_ranking(f, sens, "only", "most sensitive (only this tensor INT8; output SQNR):");
         print_ranking(f, sens, "except", "biggest gain kept out of INT8 (all INT8 but this tensor; output SQNR):");
     }
+    oct_diagnose_print(doc, f);
 }
 
 oct_status oct_analysis_write_html(const oct_analysis *a, const char *path, oct_error *err) {
