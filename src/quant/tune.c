@@ -185,17 +185,65 @@ static oct_status evaluate(tuner *t, oct_plan *p, const char *what, int n_fallba
     return OCT_OK;
 }
 
-/* The tensors, most sensitive first, from the "only" ranking. */
-static int ranking_names(const cJSON *sens, char ***out) {
+/* The order in which tensors leave INT8: by the error each causes alone
+ * (the "only" ranking: noise-to-signal 10^(-score/10) at the scored
+ * outputs) per share of FLOPs it takes out of INT8 (the nodes reading it),
+ * so the cheap head tensors that do damage go first and an expensive Conv
+ * input only when it matters. EPS_FLOPS keeps free tensors finite. */
+#define EPS_FLOPS 1e-4
+
+typedef struct cand {
+    const char *name;
+    double priority;
+} cand;
+
+static int cmp_cand(const void *a, const void *b) {
+    const cand *x = a, *y = b;
+    return x->priority > y->priority ? -1 : x->priority < y->priority;
+}
+
+static double fallback_cost(const tuner *t, const char *name) {
+    const oct_graph *g = t->g;
+    int v = oct_graph_find(g, name);
+    double fl = 0;
+    if (v < 0 || !(t->flops_total > 0)) return 0;
+    for (int j = 0; j < g->n_nodes; j++) {
+        const oct_node *nd = &g->nodes[j];
+        if (nd->dead) continue;
+        int k = oct_plan_find_node(t->base, nd->name);
+        if (k < 0 || t->base->nodes[k].precision != OCT_PREC_INT8) continue;
+        for (int q = 0; q < nd->n_in; q++)
+            if (nd->in[q] == v) {
+                fl += oct_node_flops(g, nd);
+                break;
+            }
+    }
+    return fl / t->flops_total;
+}
+
+static int ranking_names(const tuner *t, const cJSON *sens, char ***out) {
     const cJSON *only = cJSON_GetObjectItemCaseSensitive(sens, "only");
     int n = cJSON_GetArraySize(only), k = 0;
     char **names = calloc((size_t)n + 1, sizeof(char *));
-    if (!names) return -1;
+    cand *c = calloc((size_t)n + 1, sizeof(cand));
+    if (!names || !c) {
+        free(names);
+        free(c);
+        return -1;
+    }
     const cJSON *e;
     cJSON_ArrayForEach(e, only) {
         const cJSON *tn = cJSON_GetObjectItemCaseSensitive(e, "tensor");
-        if (cJSON_IsString(tn)) names[k++] = tn->valuestring;
+        const cJSON *sc = cJSON_GetObjectItemCaseSensitive(e, "score");
+        if (!cJSON_IsString(tn)) continue;
+        double db = cJSON_IsNumber(sc) ? sc->valuedouble : 100.0;
+        c[k].name = tn->valuestring;
+        c[k].priority = pow(10.0, -db / 10.0) / (fallback_cost(t, tn->valuestring) + EPS_FLOPS);
+        k++;
     }
+    qsort(c, (size_t)k, sizeof *c, cmp_cand);
+    for (int i = 0; i < k; i++) names[i] = (char *)c[i].name;
+    free(c);
     *out = names;
     return k;
 }
@@ -253,16 +301,16 @@ oct_status oct_tune(const oct_model *m, const oct_session_options *so, const oct
             st = oct_sensitivity_run(m, so, base, &samples, samples.n, sens_doc, to.progress, to.progress_user, err);
         oct_sample_cache_free(&samples);
         if (!st) {
-            n_names = ranking_names(cJSON_GetObjectItemCaseSensitive(sens_doc, "sensitivity"), &names);
+            n_names = ranking_names(&t, cJSON_GetObjectItemCaseSensitive(sens_doc, "sensitivity"), &names);
             if (n_names < 0) st = oct_fail(err, OCT_E_NOMEM, "out of memory");
         }
-        if (!st && n_names > 0) logf_(&t, "most sensitive tensor (only it in INT8): %s", names[0]);
+        if (!st && n_names > 0) logf_(&t, "first to leave INT8 (error per FLOP): %s", names[0]);
         /* grow the prefix: 1, 2, 4, ... */
         int lo = 0, L = 1;
         while (!st && n_names > 0 && t.evals < to.max_evals) {
             if (L > n_names) L = n_names;
             char what[64];
-            snprintf(what, sizeof what, "keep the %d most sensitive", L);
+            snprintf(what, sizeof what, "keep the first %d out of INT8", L);
             oct_plan *p = with_fallback(&t, names, NULL, L);
             st = p ? evaluate(&t, p, what, L, &x, &ok, err) : oct_fail(err, OCT_E_NOMEM, "out of memory");
             if (st) break;
@@ -278,7 +326,7 @@ oct_status oct_tune(const oct_model *m, const oct_session_options *so, const oct
         while (!st && hi > 0 && hi - lo > 1 && t.evals < to.max_evals) {
             int mid = (lo + hi) / 2;
             char what[64];
-            snprintf(what, sizeof what, "keep the %d most sensitive", mid);
+            snprintf(what, sizeof what, "keep the first %d out of INT8", mid);
             oct_plan *p = with_fallback(&t, names, NULL, mid);
             st = p ? evaluate(&t, p, what, mid, &x, &ok, err) : oct_fail(err, OCT_E_NOMEM, "out of memory");
             if (st) break;
