@@ -164,12 +164,14 @@ static void node(buf *graph, const char *name, const char *op, int n_in, const c
 
 /* ---- the cases -------------------------------------------------------------- */
 
-enum { ACT_NONE, ACT_RELU, ACT_SILU, ACT_CLIP };
+/* ACT_CLIP2: Clip(-0.5, 1.5) then Clip(0, 1), two post-ops of one kind */
+enum { ACT_NONE, ACT_RELU, ACT_SILU, ACT_CLIP, ACT_CLIP2 };
 
 typedef struct {
     const char *what;
     int64_t n, c, h, w, oc, kh, kw, stride, dil, pad, group;
     int bias, act, relu_in, residual, out_int8;
+    int extreme; /* inputs beyond the range (every code +-127/128), weights of one sign */
 } conv_case;
 
 static int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pad) {
@@ -199,13 +201,21 @@ static unsigned char *make_model(const conv_case *cc, const float *wt, const flo
     attr_int(&a, "group", cc->group);
     const char *cur = cc->act == ACT_NONE && !cc->residual ? "y" : "conv_out";
     node(&g, "conv", "Conv", cc->bias ? 3 : 2, cin, cur, &a);
-    if (cc->act == ACT_RELU || cc->act == ACT_CLIP || cc->act == ACT_SILU) {
+    if (cc->act == ACT_CLIP2) {
+        const char *in[3] = {cur, "clip_lo", "clip_hi"};
+        node(&g, "act0", "Clip", 3, in, "clip0_out", NULL);
+        cur = "clip0_out";
+    }
+    if (cc->act != ACT_NONE) {
         const char *next = cc->residual ? "act_out" : "y";
         if (cc->act == ACT_RELU) {
             const char *in[1] = {cur};
             node(&g, "act", "Relu", 1, in, next, NULL);
         } else if (cc->act == ACT_CLIP) {
             const char *in[3] = {cur, "clip_lo", "clip_hi"};
+            node(&g, "act", "Clip", 3, in, next, NULL);
+        } else if (cc->act == ACT_CLIP2) {
+            const char *in[3] = {cur, "clip2_lo", "clip2_hi"};
             node(&g, "act", "Clip", 3, in, next, NULL);
         } else {
             const char *in1[1] = {cur};
@@ -222,10 +232,14 @@ static unsigned char *make_model(const conv_case *cc, const float *wt, const flo
     f_str(&g, 2, "int8_conv_case");
     tensor_init(&g, "w", 4, wd, wt, (size_t)(wd[0] * wd[1] * wd[2] * wd[3]));
     if (cc->bias) tensor_init(&g, "b", 1, bd, bias, (size_t)cc->oc);
-    if (cc->act == ACT_CLIP) {
-        float lo = -0.5f, hi = 1.5f;
+    if (cc->act == ACT_CLIP || cc->act == ACT_CLIP2) {
+        float lo = -0.5f, hi = 1.5f, lo2 = 0.0f, hi2 = 1.0f;
         tensor_init(&g, "clip_lo", 0, NULL, &lo, 1);
         tensor_init(&g, "clip_hi", 0, NULL, &hi, 1);
+        if (cc->act == ACT_CLIP2) {
+            tensor_init(&g, "clip2_lo", 0, NULL, &lo2, 1);
+            tensor_init(&g, "clip2_hi", 0, NULL, &hi2, 1);
+        }
     }
     value_info(&g, 11, "x", 4, xd);
     if (cc->residual) value_info(&g, 11, "r", 4, yd);
@@ -277,10 +291,11 @@ static int run_case(const conv_case *cc) {
     for (int64_t o = 0; o < cc->oc; o++) {
         float mag = 0.05f + 0.5f * (float)(rnd() % 100) / 100.0f;
         size_t per = nw / (size_t)cc->oc;
-        for (size_t i = 0; i < per; i++) wt[(size_t)o * per + i] = mag * urand();
+        for (size_t i = 0; i < per; i++)
+            wt[(size_t)o * per + i] = cc->extreme ? mag * (0.9f + 0.1f * fabsf(urand())) : mag * urand();
         bias[o] = 0.3f * urand();
     }
-    for (size_t i = 0; i < nx; i++) x[i] = 2.0f * urand();
+    for (size_t i = 0; i < nx; i++) x[i] = cc->extreme ? (rnd() & 1 ? 2.0f : -2.0f) : 2.0f * urand();
     for (size_t i = 0; i < ny; i++) r[i] = urand();
     size_t size = 0;
     model = make_model(cc, wt, bias, &size);
@@ -397,27 +412,37 @@ int main(void) {
 #else
     static const conv_case cases[] = {
         /* what                         n  c    h   w  oc  kh kw s  d  p  g    bias act      rin res out8 */
-        {"1ch 3x3 pad1", 1, 1, 7, 7, 1, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 0},
-        {"3ch->13 3x3 stride2 pad1 silu", 1, 3, 33, 33, 13, 3, 3, 2, 1, 1, 1, 1, ACT_SILU, 0, 0, 0},
-        {"13->127 1x1", 1, 13, 7, 7, 127, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0, 0},
-        {"127->13 3x3 dil2 pad2 relu", 1, 127, 7, 7, 13, 3, 3, 1, 2, 2, 1, 1, ACT_RELU, 0, 0, 0},
-        {"13->3 5x5 no bias", 1, 13, 33, 33, 3, 5, 5, 1, 1, 2, 1, 0, ACT_NONE, 0, 0, 0},
-        {"3->13 1x1 spatial 1", 1, 3, 1, 1, 13, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0, 0},
-        {"127->127 3x3 spatial 1 pad1 clip", 1, 127, 1, 1, 127, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP, 0, 0, 0},
-        {"depthwise 13 3x3 pad1", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 13, 1, ACT_NONE, 0, 0, 0},
-        {"depthwise 127 3x3 stride2 silu", 1, 127, 33, 33, 127, 3, 3, 2, 1, 1, 127, 1, ACT_SILU, 0, 0, 0},
-        {"depthwise 3 5x5 dil2 pad4 no bias", 1, 3, 7, 7, 3, 5, 5, 1, 2, 4, 3, 0, ACT_NONE, 0, 0, 0},
-        {"groups 4: 52->12 3x3", 1, 52, 7, 7, 12, 3, 3, 1, 1, 1, 4, 1, ACT_RELU, 0, 0, 0},
-        {"groups 3: 3->3 (1 per group) 3x3 s2", 1, 3, 33, 33, 3, 3, 3, 2, 1, 0, 3, 1, ACT_NONE, 0, 0, 0},
-        {"groups 13: 13->26 3x3", 1, 13, 7, 7, 26, 3, 3, 1, 1, 1, 13, 1, ACT_SILU, 0, 0, 0},
-        {"batch 2, 13->13 3x3 residual add", 2, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 1, 0},
-        {"13->13 3x3 silu + residual", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 1, 0},
-        {"relu input (u8, 1 pass) 13->127 3x3", 1, 13, 33, 33, 127, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 1, 0, 0},
-        {"relu input depthwise 127 s2", 1, 127, 7, 7, 127, 3, 3, 2, 1, 1, 127, 1, ACT_RELU, 1, 0, 0},
-        {"relu input 1x1 no bias", 1, 3, 33, 33, 13, 1, 1, 1, 1, 0, 1, 0, ACT_SILU, 1, 0, 0},
-        {"int8 output 13->13 3x3", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 1},
-        {"int8 output after silu, 127->3", 1, 127, 7, 7, 3, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 0, 1},
-        {"int8 output, relu input, depthwise", 1, 13, 33, 33, 13, 3, 3, 2, 1, 1, 13, 1, ACT_CLIP, 1, 0, 1},
+        {"1ch 3x3 pad1", 1, 1, 7, 7, 1, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 0, 0},
+        {"3ch->13 3x3 stride2 pad1 silu", 1, 3, 33, 33, 13, 3, 3, 2, 1, 1, 1, 1, ACT_SILU, 0, 0, 0, 0},
+        {"13->127 1x1", 1, 13, 7, 7, 127, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0, 0, 0},
+        {"127->13 3x3 dil2 pad2 relu", 1, 127, 7, 7, 13, 3, 3, 1, 2, 2, 1, 1, ACT_RELU, 0, 0, 0, 0},
+        {"13->3 5x5 no bias", 1, 13, 33, 33, 3, 5, 5, 1, 1, 2, 1, 0, ACT_NONE, 0, 0, 0, 0},
+        {"3->13 1x1 spatial 1", 1, 3, 1, 1, 13, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0, 0, 0},
+        {"127->127 3x3 spatial 1 pad1 clip", 1, 127, 1, 1, 127, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP, 0, 0, 0, 0},
+        {"depthwise 13 3x3 pad1", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 13, 1, ACT_NONE, 0, 0, 0, 0},
+        {"depthwise 127 3x3 stride2 silu", 1, 127, 33, 33, 127, 3, 3, 2, 1, 1, 127, 1, ACT_SILU, 0, 0, 0, 0},
+        {"depthwise 3 5x5 dil2 pad4 no bias", 1, 3, 7, 7, 3, 5, 5, 1, 2, 4, 3, 0, ACT_NONE, 0, 0, 0, 0},
+        {"groups 4: 52->12 3x3", 1, 52, 7, 7, 12, 3, 3, 1, 1, 1, 4, 1, ACT_RELU, 0, 0, 0, 0},
+        {"groups 3: 3->3 (1 per group) 3x3 s2", 1, 3, 33, 33, 3, 3, 3, 2, 1, 0, 3, 1, ACT_NONE, 0, 0, 0, 0},
+        {"groups 13: 13->26 3x3", 1, 13, 7, 7, 26, 3, 3, 1, 1, 1, 13, 1, ACT_SILU, 0, 0, 0, 0},
+        {"batch 2, 13->13 3x3 residual add", 2, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 1, 0, 0},
+        {"13->13 3x3 silu + residual", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 1, 0, 0},
+        {"relu input (u8, 1 pass) 13->127 3x3", 1, 13, 33, 33, 127, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 1, 0, 0, 0},
+        {"relu input depthwise 127 s2", 1, 127, 7, 7, 127, 3, 3, 2, 1, 1, 127, 1, ACT_RELU, 1, 0, 0, 0},
+        {"relu input depthwise 32 112x112 clip", 1, 32, 112, 112, 32, 3, 3, 1, 1, 1, 32, 1, ACT_CLIP, 1, 0, 0, 0},
+        {"depthwise 32 112x112 clip", 1, 32, 112, 112, 32, 3, 3, 1, 1, 1, 32, 1, ACT_CLIP, 0, 0, 0, 0},
+        {"relu input depthwise 32 56x56 s2", 1, 32, 56, 56, 32, 3, 3, 2, 1, 1, 32, 1, ACT_CLIP, 1, 0, 0, 0},
+        {"extreme: depthwise 32 relu input", 1, 32, 33, 33, 32, 3, 3, 1, 1, 1, 32, 1, ACT_NONE, 1, 0, 0, 1},
+        {"extreme: depthwise 32 signed input", 1, 32, 33, 33, 32, 3, 3, 1, 1, 1, 32, 1, ACT_NONE, 0, 0, 0, 1},
+        {"extreme: 64->16 3x3 relu input", 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 1, 0, 0, 1},
+        {"extreme: 64->16 3x3 signed input", 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 0, 1},
+        {"extreme: 64->16 1x1 signed input", 1, 64, 7, 7, 16, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0, 0, 1},
+        {"relu input 1x1 no bias", 1, 3, 33, 33, 13, 1, 1, 1, 1, 0, 1, 0, ACT_SILU, 1, 0, 0, 0},
+        {"clip then clip (one eltwise kind twice)", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP2, 0, 0, 0, 0},
+        {"clip then clip, int8 output", 1, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP2, 0, 0, 1, 0},
+        {"int8 output 13->13 3x3", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 1, 0},
+        {"int8 output after silu, 127->3", 1, 127, 7, 7, 3, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 0, 1, 0},
+        {"int8 output, relu input, depthwise", 1, 13, 33, 33, 13, 3, 3, 2, 1, 1, 13, 1, ACT_CLIP, 1, 0, 1, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
     printf("%d passed, %d failed\n", n_pass, n_fail);

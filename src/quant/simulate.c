@@ -28,6 +28,7 @@ struct oct_sim {
     oct_exec_int8 q;
     float *act_scale;  /* per value */
     float **w_scales;  /* per node */
+    unsigned char *kernel_quantized; /* per value */
     int *n_w_scales;   /* per node */
     int n_nodes;
 };
@@ -73,7 +74,11 @@ static void apply(const oct_sim *s, oct_value *v, int idx) {
 static oct_status sim_observer(void *user, oct_graph *g, int node, int nv, const int *vals) {
     (void)node;
     const oct_sim *s = user;
-    for (int i = 0; i < nv; i++) apply(s, &g->values[vals[i]], vals[i]);
+    for (int i = 0; i < nv; i++) {
+        /* an INT8 kernel already wrote clamp(round(x / s), -128, 127) * s */
+        if (s->kernel_quantized && vals[i] < s->n && s->kernel_quantized[vals[i]]) continue;
+        apply(s, &g->values[vals[i]], vals[i]);
+    }
     return OCT_OK;
 }
 
@@ -91,6 +96,7 @@ void oct_sim_free(oct_sim *s) {
     free(s->zp);
     free(s->is_u8);
     free(s->act_scale);
+    free(s->kernel_quantized);
     if (s->w_scales)
         for (int i = 0; i < s->n_nodes; i++) free(s->w_scales[i]);
     free(s->w_scales);
@@ -164,11 +170,12 @@ oct_status oct_sim_prepare(oct_graph *g, const oct_plan *plan, int real_int8, oc
         s->real_int8 = 1;
         s->n_nodes = g->n_nodes;
         s->act_scale = calloc((size_t)s->n + 1, sizeof(float));
+        s->kernel_quantized = calloc((size_t)s->n + 1, 1);
         s->w_scales = calloc((size_t)g->n_nodes + 1, sizeof(float *));
         s->n_w_scales = calloc((size_t)g->n_nodes + 1, sizeof(int));
     }
     if (!s->prec || !s->is_u8 || !s->scale || !s->zp || !kp ||
-        (real_int8 && (!s->act_scale || !s->w_scales || !s->n_w_scales))) {
+        (real_int8 && (!s->act_scale || !s->w_scales || !s->n_w_scales || !s->kernel_quantized))) {
         free(kp);
         oct_sim_free(s);
         return oct_fail(err, OCT_E_NOMEM, "out of memory");
@@ -226,6 +233,7 @@ oct_status oct_sim_prepare(oct_graph *g, const oct_plan *plan, int real_int8, oc
     s->q.act_scale = s->act_scale;
     s->q.w_scales = s->w_scales;
     s->q.n_w_scales = s->n_w_scales;
+    s->q.kernel_quantized = s->kernel_quantized;
     *out = s;
     *keep = kp;
     return OCT_OK;

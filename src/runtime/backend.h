@@ -42,6 +42,9 @@ typedef struct oct_exec_int8 {
      * graph holds the fake-quantized weights code * scale */
     float *const *w_scales;
     const int *n_w_scales; /* per node: entries of w_scales[node] */
+    /* per value, set by a kernel that writes the value already
+     * fake-quantized with its act_scale (the observer then skips it) */
+    unsigned char *kernel_quantized;
 } oct_exec_int8;
 
 struct oct_kernel {

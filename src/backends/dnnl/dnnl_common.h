@@ -68,6 +68,10 @@ int oct_dnnl_conv_geometry(const oct_exec *x, int node, oct_dnnl_conv_geom *gm);
  * finally writes (*out_value). */
 int oct_dnnl_conv_fusion(const oct_exec *x, int node, oct_dnnl_post_op ops[8], int absorbed[8], int *n_absorbed,
                          int *out_value);
+/* 1 when one of the n_ops eltwise post-ops is of kind alg. A chain must not
+ * hold an eltwise kind twice: oneDNN 2.6's JIT kernels would run the second
+ * with the first one's parameters. */
+int oct_dnnl_post_ops_has_alg(const oct_dnnl_post_op *ops, int n_ops, dnnl_alg_kind_t alg);
 /* Appends ops to po; residual Adds read a tensor described by dst_md. */
 void oct_dnnl_append_post_ops(dnnl_post_ops_t po, const oct_dnnl_post_op *ops, int n_ops,
                               const dnnl_memory_desc_t *dst_md);

@@ -161,6 +161,23 @@ int oct_dnnl_conv_geometry(const oct_exec *x, int node, oct_dnnl_conv_geom *gm) 
     return 1;
 }
 
+int oct_dnnl_post_ops_has_alg(const oct_dnnl_post_op *ops, int n_ops, dnnl_alg_kind_t alg) {
+    for (int i = 0; i < n_ops; i++)
+        if (ops[i].binary_value < 0 && ops[i].alg == alg) return 1;
+    return 0;
+}
+
+/* 1 when ops[n_ops .. n_ops + w) repeat an eltwise kind already in ops[0 ..
+ * n_ops) or among themselves. oneDNN 2.6's x64 JIT post-op chains compute a
+ * repeated eltwise kind with the first one's alpha/beta (measured: Clip(0, 2)
+ * after Clip(-128, 127) does not clamp at 2; linear x4 then x0.25 gives x16),
+ * so a chain never holds one kind twice. */
+static int repeats(const oct_dnnl_post_op *ops, int n_ops, int w) {
+    for (int i = n_ops; i < n_ops + w; i++)
+        if (oct_dnnl_post_ops_has_alg(ops, i, ops[i].alg)) return 1;
+    return 0;
+}
+
 int oct_dnnl_conv_fusion(const oct_exec *x, int node, oct_dnnl_post_op ops[8], int absorbed[8], int *n_absorbed,
                          int *out_value) {
     const oct_graph *g = x->g;
@@ -172,14 +189,16 @@ int oct_dnnl_conv_fusion(const oct_exec *x, int node, oct_dnnl_post_op ops[8], i
         int consumers = oct_exec_consumers(x, cur, NULL);
         const oct_node *cn = c >= 0 ? &g->nodes[c] : NULL;
         int w;
-        if (cn && (w = activation(x, cn, &ops[n_ops])) > 0 && cn->n_out >= 1 && cn->out[0] >= 0) {
+        if (cn && (w = activation(x, cn, &ops[n_ops])) > 0 && !repeats(ops, n_ops, w) && cn->n_out >= 1 &&
+            cn->out[0] >= 0) {
             n_ops += w;
             absorbed[n_abs++] = c;
             cur = cn->out[0];
             continue;
         }
         /* SiLU: cur feeds exactly Sigmoid(cur) and Mul(cur, that). */
-        if (consumers == 2 && !g->values[cur].is_output && !(x->keep && cur < x->keep_n && x->keep[cur])) {
+        if (consumers == 2 && !g->values[cur].is_output && !(x->keep && cur < x->keep_n && x->keep[cur]) &&
+            !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_swish)) {
             int sig = -1, mul = -1;
             for (int i = 0; i < g->n_nodes; i++) {
                 const oct_node *m = &g->nodes[i];

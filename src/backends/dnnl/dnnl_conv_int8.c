@@ -141,10 +141,31 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
     const oct_value *W = &g->values[n->in[1]];
     const oct_value *B = gm.has_bias ? &g->values[n->in[2]] : NULL;
 
-    oct_dnnl_post_op ops[8];
+    oct_dnnl_post_op ops[12]; /* the fused tail (<= 8) and the output quantization (4) */
     int absorbed[8], n_abs = 0, cur = -1;
     int n_ops = oct_dnnl_conv_fusion(x, node, ops, absorbed, &n_abs, &cur);
     int split = !nonnegative(g, n->in[0]);
+    /* An INT8 output: fake-quantize it in the post-ops, as the observer
+     * would: clamp(round_half_even(y * (1 / s_y)), -128, 127) * s_y, saving
+     * the observer's pass over the tensor. The product by the reciprocal can
+     * differ from y / s_y in the last bit, which moves a value sitting on a
+     * rounding tie by one step, the same kind of difference as the
+     * accumulation order (see the top). Each eltwise kind at most once per
+     * chain (oct_dnnl_post_ops_has_alg): clip_v2 for the clamp, pow(x, 1)
+     * scaled by s_y for the last product; a tail that already has a linear
+     * or round leaves the quantization to the observer. */
+    float s_y = cur < q8->n_values ? q8->act_scale[cur] : 0;
+    if (s_y > 0 && n_ops + 4 <= 12 && !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_linear) &&
+        !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_round) &&
+        !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_clip_v2) &&
+        !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_pow)) {
+        ops[n_ops++] = (oct_dnnl_post_op){dnnl_eltwise_linear, 1.0f / s_y, 0, -1};
+        ops[n_ops++] = (oct_dnnl_post_op){dnnl_eltwise_round, 0, 0, -1};
+        ops[n_ops++] = (oct_dnnl_post_op){dnnl_eltwise_clip_v2, -128.0f, 127.0f, -1};
+        ops[n_ops++] = (oct_dnnl_post_op){dnnl_eltwise_pow, s_y, 1.0f, -1};
+    } else {
+        s_y = 0;
+    }
 
     oct_dnnl *d = x->dnnl;
     int64_t G = gm.group, OC = gm.OC, C = gm.C;
@@ -279,6 +300,7 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
     k->base.out_layout[0] = OCT_LAYOUT_NHWC;
     k->base.run = int8_run;
     k->base.destroy = int8_destroy;
+    if (s_y > 0) q8->kernel_quantized[cur] = 1;
     *out = &k->base;
     return OCT_OK;
 }
