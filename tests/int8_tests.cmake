@@ -11,3 +11,11 @@ if(DNNL_LIB)
 endif()
 add_test(NAME int8_conv COMMAND $<TARGET_FILE:test_int8_conv>)
 set_tests_properties(int8_conv PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+
+# End to end: yolov10n, yolov5n (640x640) and mobilenetv2-12 (224x224), an
+# entropy `compute` plan made in the test, INT8 against the simulation
+# (relative L2, top-1, detections). Slow: about 5 minutes at 2 threads.
+add_test(NAME int8_vs_sim
+  COMMAND sh ${OCT_NEED} ${OCT_VENV_PYTHON} --
+          ${OCT_VENV_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/int8_vs_sim.py --octet $<TARGET_FILE:octet>)
+set_tests_properties(int8_vs_sim PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 3600)
