@@ -29,6 +29,7 @@
 
 #include "octet/octet.h"
 #include "octet/quant.h"
+#include "core/arith.h"
 #include "quant/plan.h"
 
 static int n_pass, n_fail;
@@ -172,7 +173,13 @@ typedef struct {
     int64_t n, c, h, w, oc, kh, kw, stride, dil, pad, group;
     int bias, act, relu_in, residual, out_int8;
     int extreme; /* inputs beyond the range (every code +-127/128), weights of one sign */
+    int variant; /* VAR_* */
 } conv_case;
+
+/* VAR_ASYM: the input is asymmetric uint8 in the plan, which the INT8 kernel
+ * refuses (the simulation runs the node: no INT8 kernel expected);
+ * VAR_PER_TENSOR: the plan quantizes weights per tensor. */
+enum { VAR_NONE, VAR_ASYM, VAR_PER_TENSOR };
 
 static int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pad) {
     return (in + 2 * pad - ((k - 1) * d + 1)) / s + 1;
@@ -313,6 +320,14 @@ static int run_case(const conv_case *cc) {
     plan->tensors[t].precision = OCT_PREC_INT8;
     plan->tensors[t].amax = 1.7; /* 2.0-range data: some codes saturate */
     plan->tensors[t].scale = (float)(1.7 / 127.0);
+    if (cc->variant == VAR_ASYM) {
+        plan->asymmetric = 1;
+        plan->tensors[t].is_unsigned = 1;
+        plan->tensors[t].min = -1.2;
+        plan->tensors[t].max = 1.7;
+        oct_asym_params_u8(-1.2, 1.7, &plan->tensors[t].scale, &plan->tensors[t].zero_point);
+    }
+    if (cc->variant == VAR_PER_TENSOR) plan->weights = OCT_WEIGHTS_PER_TENSOR;
     float y_scale = 0;
     int nd = oct_plan_add_node(plan, "conv", "Conv");
     plan->nodes[nd].precision = OCT_PREC_INT8;
@@ -362,8 +377,8 @@ static int run_case(const conv_case *cc) {
         }
         if (!k) memcpy(ysim, ys.data, ny * sizeof(float));
     }
-    int kernels = oct_session_int8_kernels(si);
-    CHECK(kernels == 1, "%s: expected the Conv to run as an INT8 kernel, %d INT8 kernels ran", cc->what, kernels);
+    int kernels = oct_session_int8_kernels(si), want = cc->variant == VAR_ASYM ? 0 : 1;
+    CHECK(kernels == want, "%s: expected %d INT8 kernel(s), %d ran", cc->what, want, kernels);
     const float *yv = yi.data;
     float amax = amax_of(ysim, ny);
     double step = cc->out_int8 ? y_scale : (amax > 0 ? amax / 127.0 : 1.0);
@@ -412,37 +427,43 @@ int main(void) {
 #else
     static const conv_case cases[] = {
         /* what                         n  c    h   w  oc  kh kw s  d  p  g    bias act      rin res out8 */
-        {"1ch 3x3 pad1", 1, 1, 7, 7, 1, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 0, 0},
-        {"3ch->13 3x3 stride2 pad1 silu", 1, 3, 33, 33, 13, 3, 3, 2, 1, 1, 1, 1, ACT_SILU, 0, 0, 0, 0},
-        {"13->127 1x1", 1, 13, 7, 7, 127, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0, 0, 0},
-        {"127->13 3x3 dil2 pad2 relu", 1, 127, 7, 7, 13, 3, 3, 1, 2, 2, 1, 1, ACT_RELU, 0, 0, 0, 0},
-        {"13->3 5x5 no bias", 1, 13, 33, 33, 3, 5, 5, 1, 1, 2, 1, 0, ACT_NONE, 0, 0, 0, 0},
-        {"3->13 1x1 spatial 1", 1, 3, 1, 1, 13, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0, 0, 0},
-        {"127->127 3x3 spatial 1 pad1 clip", 1, 127, 1, 1, 127, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP, 0, 0, 0, 0},
-        {"depthwise 13 3x3 pad1", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 13, 1, ACT_NONE, 0, 0, 0, 0},
-        {"depthwise 127 3x3 stride2 silu", 1, 127, 33, 33, 127, 3, 3, 2, 1, 1, 127, 1, ACT_SILU, 0, 0, 0, 0},
-        {"depthwise 3 5x5 dil2 pad4 no bias", 1, 3, 7, 7, 3, 5, 5, 1, 2, 4, 3, 0, ACT_NONE, 0, 0, 0, 0},
-        {"groups 4: 52->12 3x3", 1, 52, 7, 7, 12, 3, 3, 1, 1, 1, 4, 1, ACT_RELU, 0, 0, 0, 0},
-        {"groups 3: 3->3 (1 per group) 3x3 s2", 1, 3, 33, 33, 3, 3, 3, 2, 1, 0, 3, 1, ACT_NONE, 0, 0, 0, 0},
-        {"groups 13: 13->26 3x3", 1, 13, 7, 7, 26, 3, 3, 1, 1, 1, 13, 1, ACT_SILU, 0, 0, 0, 0},
-        {"batch 2, 13->13 3x3 residual add", 2, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 1, 0, 0},
-        {"13->13 3x3 silu + residual", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 1, 0, 0},
-        {"relu input (u8, 1 pass) 13->127 3x3", 1, 13, 33, 33, 127, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 1, 0, 0, 0},
-        {"relu input depthwise 127 s2", 1, 127, 7, 7, 127, 3, 3, 2, 1, 1, 127, 1, ACT_RELU, 1, 0, 0, 0},
-        {"relu input depthwise 32 112x112 clip", 1, 32, 112, 112, 32, 3, 3, 1, 1, 1, 32, 1, ACT_CLIP, 1, 0, 0, 0},
-        {"depthwise 32 112x112 clip", 1, 32, 112, 112, 32, 3, 3, 1, 1, 1, 32, 1, ACT_CLIP, 0, 0, 0, 0},
-        {"relu input depthwise 32 56x56 s2", 1, 32, 56, 56, 32, 3, 3, 2, 1, 1, 32, 1, ACT_CLIP, 1, 0, 0, 0},
-        {"extreme: depthwise 32 relu input", 1, 32, 33, 33, 32, 3, 3, 1, 1, 1, 32, 1, ACT_NONE, 1, 0, 0, 1},
-        {"extreme: depthwise 32 signed input", 1, 32, 33, 33, 32, 3, 3, 1, 1, 1, 32, 1, ACT_NONE, 0, 0, 0, 1},
-        {"extreme: 64->16 3x3 relu input", 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 1, 0, 0, 1},
-        {"extreme: 64->16 3x3 signed input", 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 0, 1},
-        {"extreme: 64->16 1x1 signed input", 1, 64, 7, 7, 16, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0, 0, 1},
-        {"relu input 1x1 no bias", 1, 3, 33, 33, 13, 1, 1, 1, 1, 0, 1, 0, ACT_SILU, 1, 0, 0, 0},
-        {"clip then clip (one eltwise kind twice)", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP2, 0, 0, 0, 0},
-        {"clip then clip, int8 output", 1, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP2, 0, 0, 1, 0},
-        {"int8 output 13->13 3x3", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 1, 0},
-        {"int8 output after silu, 127->3", 1, 127, 7, 7, 3, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 0, 1, 0},
-        {"int8 output, relu input, depthwise", 1, 13, 33, 33, 13, 3, 3, 2, 1, 1, 13, 1, ACT_CLIP, 1, 0, 1, 0},
+        {"1ch 3x3 pad1", 1, 1, 7, 7, 1, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 0, 0, 0},
+        {"3ch->13 3x3 stride2 pad1 silu", 1, 3, 33, 33, 13, 3, 3, 2, 1, 1, 1, 1, ACT_SILU, 0, 0, 0, 0, 0},
+        {"13->127 1x1", 1, 13, 7, 7, 127, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0, 0, 0, 0},
+        {"127->13 3x3 dil2 pad2 relu", 1, 127, 7, 7, 13, 3, 3, 1, 2, 2, 1, 1, ACT_RELU, 0, 0, 0, 0, 0},
+        {"13->3 5x5 no bias", 1, 13, 33, 33, 3, 5, 5, 1, 1, 2, 1, 0, ACT_NONE, 0, 0, 0, 0, 0},
+        {"3->13 1x1 spatial 1", 1, 3, 1, 1, 13, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0, 0, 0, 0},
+        {"127->127 3x3 spatial 1 pad1 clip", 1, 127, 1, 1, 127, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP, 0, 0, 0, 0, 0},
+        {"depthwise 13 3x3 pad1", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 13, 1, ACT_NONE, 0, 0, 0, 0, 0},
+        {"depthwise 127 3x3 stride2 silu", 1, 127, 33, 33, 127, 3, 3, 2, 1, 1, 127, 1, ACT_SILU, 0, 0, 0, 0, 0},
+        {"depthwise 3 5x5 dil2 pad4 no bias", 1, 3, 7, 7, 3, 5, 5, 1, 2, 4, 3, 0, ACT_NONE, 0, 0, 0, 0, 0},
+        {"groups 4: 52->12 3x3", 1, 52, 7, 7, 12, 3, 3, 1, 1, 1, 4, 1, ACT_RELU, 0, 0, 0, 0, 0},
+        {"groups 3: 3->3 (1 per group) 3x3 s2", 1, 3, 33, 33, 3, 3, 3, 2, 1, 0, 3, 1, ACT_NONE, 0, 0, 0, 0, 0},
+        {"groups 13: 13->26 3x3", 1, 13, 7, 7, 26, 3, 3, 1, 1, 1, 13, 1, ACT_SILU, 0, 0, 0, 0, 0},
+        {"batch 2, 13->13 3x3 residual add", 2, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 1, 0, 0, 0},
+        {"13->13 3x3 silu + residual", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 1, 0, 0, 0},
+        {"relu input (u8, 1 pass) 13->127 3x3", 1, 13, 33, 33, 127, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 1, 0, 0, 0, 0},
+        {"relu input depthwise 127 s2", 1, 127, 7, 7, 127, 3, 3, 2, 1, 1, 127, 1, ACT_RELU, 1, 0, 0, 0, 0},
+        {"relu input depthwise 32 112x112 clip", 1, 32, 112, 112, 32, 3, 3, 1, 1, 1, 32, 1, ACT_CLIP, 1, 0, 0, 0, 0},
+        {"depthwise 32 112x112 clip", 1, 32, 112, 112, 32, 3, 3, 1, 1, 1, 32, 1, ACT_CLIP, 0, 0, 0, 0, 0},
+        {"relu input depthwise 32 56x56 s2", 1, 32, 56, 56, 32, 3, 3, 2, 1, 1, 32, 1, ACT_CLIP, 1, 0, 0, 0, 0},
+        {"extreme: depthwise 32 relu input", 1, 32, 33, 33, 32, 3, 3, 1, 1, 1, 32, 1, ACT_NONE, 1, 0, 0, 1, 0},
+        {"extreme: depthwise 32 signed input", 1, 32, 33, 33, 32, 3, 3, 1, 1, 1, 32, 1, ACT_NONE, 0, 0, 0, 1, 0},
+        {"extreme: 64->16 3x3 relu input", 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 1, 0, 0, 1, 0},
+        {"extreme: 64->16 3x3 signed input", 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 0, 1, 0},
+        {"extreme: 64->16 1x1 signed input", 1, 64, 7, 7, 16, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0, 0, 1, 0},
+        {"asymmetric uint8 input: simulated, no INT8 kernel", 1, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 0, 0,
+         VAR_ASYM},
+        {"per-tensor weights 13->127 3x3 silu", 1, 13, 33, 33, 127, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 0, 0, 0,
+         VAR_PER_TENSOR},
+        {"per-tensor weights, depthwise 13, int8 out", 1, 13, 33, 33, 13, 3, 3, 2, 1, 1, 13, 1, ACT_NONE, 1, 0, 1, 0,
+         VAR_PER_TENSOR},
+        {"relu input 1x1 no bias", 1, 3, 33, 33, 13, 1, 1, 1, 1, 0, 1, 0, ACT_SILU, 1, 0, 0, 0, 0},
+        {"clip then clip (one eltwise kind twice)", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP2, 0, 0, 0, 0, 0},
+        {"clip then clip, int8 output", 1, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP2, 0, 0, 1, 0, 0},
+        {"int8 output 13->13 3x3", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 1, 0, 0},
+        {"int8 output after silu, 127->3", 1, 127, 7, 7, 3, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 0, 1, 0, 0},
+        {"int8 output, relu input, depthwise", 1, 13, 33, 33, 13, 3, 3, 2, 1, 1, 13, 1, ACT_CLIP, 1, 0, 1, 0, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
     printf("%d passed, %d failed\n", n_pass, n_fail);
