@@ -27,9 +27,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arith.h"
 #include "octet/octet.h"
 #include "octet/quant.h"
-#include "core/arith.h"
 #include "quant/plan.h"
 
 static int n_pass, n_fail;
@@ -112,7 +112,8 @@ static void f_msg(buf *b, int field, buf *m) {
 static void attr_ints(buf *node, const char *name, int n, const int64_t *v) {
     buf a = {0};
     f_str(&a, 1, name);
-    for (int i = 0; i < n; i++) f_varint(&a, 8, v[i]);
+    for (int i = 0; i < n; i++)
+        f_varint(&a, 8, v[i]);
     f_varint(&a, 20, 7);
     f_msg(node, 5, &a);
 }
@@ -124,9 +125,11 @@ static void attr_int(buf *node, const char *name, int64_t v) {
     f_msg(node, 5, &a);
 }
 
-static void tensor_init(buf *graph, const char *name, int nd, const int64_t *dims, const float *data, size_t n) {
+static void tensor_init(buf *graph, const char *name, int nd, const int64_t *dims,
+                        const float *data, size_t n) {
     buf t = {0};
-    for (int i = 0; i < nd; i++) f_varint(&t, 1, dims[i]);
+    for (int i = 0; i < nd; i++)
+        f_varint(&t, 1, dims[i]);
     f_varint(&t, 2, 1); /* FLOAT */
     f_str(&t, 8, name);
     f_bytes(&t, 9, data, n * sizeof(float));
@@ -148,10 +151,11 @@ static void value_info(buf *graph, int field, const char *name, int nd, const in
     f_msg(graph, field, &vi);
 }
 
-static void node(buf *graph, const char *name, const char *op, int n_in, const char *const *in, const char *out,
-                 buf *attrs) {
+static void node(buf *graph, const char *name, const char *op, int n_in, const char *const *in,
+                 const char *out, buf *attrs) {
     buf nd = {0};
-    for (int i = 0; i < n_in; i++) f_str(&nd, 1, in[i]);
+    for (int i = 0; i < n_in; i++)
+        f_str(&nd, 1, in[i]);
     f_str(&nd, 2, out);
     f_str(&nd, 3, name);
     f_str(&nd, 4, op);
@@ -187,7 +191,8 @@ static int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pad
 
 /* Writes the model; returns malloc'ed bytes. Tensors: "x" (graph input; with
  * relu_in the Conv reads "xr" = Relu(x)), "r" (residual input), "y". */
-static unsigned char *make_model(const conv_case *cc, const float *wt, const float *bias, size_t *size) {
+static unsigned char *make_model(const conv_case *cc, const float *wt, const float *bias,
+                                 size_t *size) {
     buf g = {0}, a = {0};
     int64_t oh = out_size(cc->h, cc->kh, cc->stride, cc->dil, cc->pad);
     int64_t ow = out_size(cc->w, cc->kw, cc->stride, cc->dil, cc->pad);
@@ -283,7 +288,8 @@ static int run_case(const conv_case *cc) {
     int64_t ow = out_size(cc->w, cc->kw, cc->stride, cc->dil, cc->pad);
     size_t nx = (size_t)(cc->n * cc->c * cc->h * cc->w), ny = (size_t)(cc->n * cc->oc * oh * ow);
     size_t nw = (size_t)(cc->oc * (cc->c / cc->group) * cc->kh * cc->kw);
-    float *x = malloc(nx * sizeof(float)), *r = malloc(ny * sizeof(float)), *wt = malloc(nw * sizeof(float));
+    float *x = malloc(nx * sizeof(float)), *r = malloc(ny * sizeof(float)),
+          *wt = malloc(nw * sizeof(float));
     float *bias = malloc((size_t)cc->oc * sizeof(float)), *ysim = malloc(ny * sizeof(float));
     oct_model *m = NULL;
     oct_session *ss = NULL, *si = NULL;
@@ -299,11 +305,14 @@ static int run_case(const conv_case *cc) {
         float mag = 0.05f + 0.5f * (float)(rnd() % 100) / 100.0f;
         size_t per = nw / (size_t)cc->oc;
         for (size_t i = 0; i < per; i++)
-            wt[(size_t)o * per + i] = cc->extreme ? mag * (0.9f + 0.1f * fabsf(urand())) : mag * urand();
+            wt[(size_t)o * per + i] =
+                cc->extreme ? mag * (0.9f + 0.1f * fabsf(urand())) : mag * urand();
         bias[o] = 0.3f * urand();
     }
-    for (size_t i = 0; i < nx; i++) x[i] = cc->extreme ? (rnd() & 1 ? 2.0f : -2.0f) : 2.0f * urand();
-    for (size_t i = 0; i < ny; i++) r[i] = urand();
+    for (size_t i = 0; i < nx; i++)
+        x[i] = cc->extreme ? (rnd() & 1 ? 2.0f : -2.0f) : 2.0f * urand();
+    for (size_t i = 0; i < ny; i++)
+        r[i] = urand();
     size_t size = 0;
     model = make_model(cc, wt, bias, &size);
     if (!model) {
@@ -342,8 +351,8 @@ static int run_case(const conv_case *cc) {
         oct_tensor_view v = {OCT_FLOAT, 4, {cc->n, cc->c, cc->h, cc->w}, x}, o;
         oct_tensor_view rv = {OCT_FLOAT, 4, {cc->n, cc->oc, oh, ow}, r};
         if (oct_session_create(m, &so, &sf, &err) || oct_session_set_input(sf, "x", &v, &err) ||
-            (cc->residual && oct_session_set_input(sf, "r", &rv, &err)) || oct_session_run(sf, &err) ||
-            oct_session_get_output(sf, 0, &o, &err)) {
+            (cc->residual && oct_session_set_input(sf, "r", &rv, &err)) ||
+            oct_session_run(sf, &err) || oct_session_get_output(sf, 0, &o, &err)) {
             CHECK(0, "%s: fp32 run: %s", cc->what, err.message);
             oct_session_free(sf);
             goto done;
@@ -370,7 +379,8 @@ static int run_case(const conv_case *cc) {
     oct_session *sess[2] = {ss, si};
     for (int k = 0; k < 2; k++) {
         if (oct_session_set_input(sess[k], "x", &xv, &err) ||
-            (cc->residual && oct_session_set_input(sess[k], "r", &rv, &err)) || oct_session_run(sess[k], &err) ||
+            (cc->residual && oct_session_set_input(sess[k], "r", &rv, &err)) ||
+            oct_session_run(sess[k], &err) ||
             oct_session_get_output(sess[k], 0, k ? &yi : &ys, &err)) {
             CHECK(0, "%s: run: %s", cc->what, err.message);
             goto done;
@@ -391,18 +401,21 @@ static int run_case(const conv_case *cc) {
         if (ysim[i] != 0) nonzero++;
     }
     double frac = (double)moved / (double)ny;
-    printf("  %-44s out %lldx%lldx%lldx%lld  max err %.3g (%.2e steps)%s, %zu/%zu values moved\n", cc->what,
-           (long long)cc->n, (long long)cc->oc, (long long)oh, (long long)ow, max_err, max_err / step,
-           cc->out_int8 ? " int8 out" : "", moved, ny);
-    CHECK(nonzero > 0, "%s: the simulation's output is all zeros: the case tests nothing", cc->what);
+    printf("  %-44s out %lldx%lldx%lldx%lld  max err %.3g (%.2e steps)%s, %zu/%zu values moved\n",
+           cc->what, (long long)cc->n, (long long)cc->oc, (long long)oh, (long long)ow, max_err,
+           max_err / step, cc->out_int8 ? " int8 out" : "", moved, ny);
+    CHECK(nonzero > 0, "%s: the simulation's output is all zeros: the case tests nothing",
+          cc->what);
     if (cc->out_int8) {
-        CHECK(max_err <= step * (1 + 1e-4), "%s: max error %.4g exceeds one output step %.4g", cc->what, max_err,
-              step);
-        CHECK(frac < 0.01, "%s: %.3f%% of the outputs moved by a step (expected rare rounding ties)", cc->what,
+        CHECK(max_err <= step * (1 + 1e-4), "%s: max error %.4g exceeds one output step %.4g",
+              cc->what, max_err, step);
+        CHECK(frac < 0.01,
+              "%s: %.3f%% of the outputs moved by a step (expected rare rounding ties)", cc->what,
               100 * frac);
     } else {
-        CHECK(max_err <= 1e-4 * step * 127, "%s: max error %.4g exceeds float rounding (1e-4 of the range %.4g)",
-              cc->what, max_err, amax);
+        CHECK(max_err <= 1e-4 * step * 127,
+              "%s: max error %.4g exceeds float rounding (1e-4 of the range %.4g)", cc->what,
+              max_err, amax);
     }
     ok = 1;
 done:
@@ -426,46 +439,70 @@ int main(void) {
     return 77;
 #else
     static const conv_case cases[] = {
-        /* what                         n  c    h   w  oc  kh kw s  d  p  g    bias act      rin res out8 */
+        /* what                         n  c    h   w  oc  kh kw s  d  p  g    bias act      rin res
+           out8 */
         {"1ch 3x3 pad1", 1, 1, 7, 7, 1, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 0, 0, 0},
-        {"3ch->13 3x3 stride2 pad1 silu", 1, 3, 33, 33, 13, 3, 3, 2, 1, 1, 1, 1, ACT_SILU, 0, 0, 0, 0, 0},
+        {"3ch->13 3x3 stride2 pad1 silu", 1, 3, 33, 33, 13, 3, 3, 2, 1, 1, 1, 1, ACT_SILU, 0, 0, 0,
+         0, 0},
         {"13->127 1x1", 1, 13, 7, 7, 127, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0, 0, 0, 0},
-        {"127->13 3x3 dil2 pad2 relu", 1, 127, 7, 7, 13, 3, 3, 1, 2, 2, 1, 1, ACT_RELU, 0, 0, 0, 0, 0},
+        {"127->13 3x3 dil2 pad2 relu", 1, 127, 7, 7, 13, 3, 3, 1, 2, 2, 1, 1, ACT_RELU, 0, 0, 0, 0,
+         0},
         {"13->3 5x5 no bias", 1, 13, 33, 33, 3, 5, 5, 1, 1, 2, 1, 0, ACT_NONE, 0, 0, 0, 0, 0},
         {"3->13 1x1 spatial 1", 1, 3, 1, 1, 13, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0, 0, 0, 0},
-        {"127->127 3x3 spatial 1 pad1 clip", 1, 127, 1, 1, 127, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP, 0, 0, 0, 0, 0},
+        {"127->127 3x3 spatial 1 pad1 clip", 1, 127, 1, 1, 127, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP, 0, 0,
+         0, 0, 0},
         {"depthwise 13 3x3 pad1", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 13, 1, ACT_NONE, 0, 0, 0, 0, 0},
-        {"depthwise 127 3x3 stride2 silu", 1, 127, 33, 33, 127, 3, 3, 2, 1, 1, 127, 1, ACT_SILU, 0, 0, 0, 0, 0},
-        {"depthwise 3 5x5 dil2 pad4 no bias", 1, 3, 7, 7, 3, 5, 5, 1, 2, 4, 3, 0, ACT_NONE, 0, 0, 0, 0, 0},
+        {"depthwise 127 3x3 stride2 silu", 1, 127, 33, 33, 127, 3, 3, 2, 1, 1, 127, 1, ACT_SILU, 0,
+         0, 0, 0, 0},
+        {"depthwise 3 5x5 dil2 pad4 no bias", 1, 3, 7, 7, 3, 5, 5, 1, 2, 4, 3, 0, ACT_NONE, 0, 0, 0,
+         0, 0},
         {"groups 4: 52->12 3x3", 1, 52, 7, 7, 12, 3, 3, 1, 1, 1, 4, 1, ACT_RELU, 0, 0, 0, 0, 0},
-        {"groups 3: 3->3 (1 per group) 3x3 s2", 1, 3, 33, 33, 3, 3, 3, 2, 1, 0, 3, 1, ACT_NONE, 0, 0, 0, 0, 0},
+        {"groups 3: 3->3 (1 per group) 3x3 s2", 1, 3, 33, 33, 3, 3, 3, 2, 1, 0, 3, 1, ACT_NONE, 0,
+         0, 0, 0, 0},
         {"groups 13: 13->26 3x3", 1, 13, 7, 7, 26, 3, 3, 1, 1, 1, 13, 1, ACT_SILU, 0, 0, 0, 0, 0},
-        {"batch 2, 13->13 3x3 residual add", 2, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 1, 0, 0, 0},
-        {"13->13 3x3 silu + residual", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 1, 0, 0, 0},
-        {"relu input (u8, 1 pass) 13->127 3x3", 1, 13, 33, 33, 127, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 1, 0, 0, 0, 0},
-        {"relu input depthwise 127 s2", 1, 127, 7, 7, 127, 3, 3, 2, 1, 1, 127, 1, ACT_RELU, 1, 0, 0, 0, 0},
-        {"relu input depthwise 32 112x112 clip", 1, 32, 112, 112, 32, 3, 3, 1, 1, 1, 32, 1, ACT_CLIP, 1, 0, 0, 0, 0},
-        {"depthwise 32 112x112 clip", 1, 32, 112, 112, 32, 3, 3, 1, 1, 1, 32, 1, ACT_CLIP, 0, 0, 0, 0, 0},
-        {"relu input depthwise 32 56x56 s2", 1, 32, 56, 56, 32, 3, 3, 2, 1, 1, 32, 1, ACT_CLIP, 1, 0, 0, 0, 0},
-        {"extreme: depthwise 32 relu input", 1, 32, 33, 33, 32, 3, 3, 1, 1, 1, 32, 1, ACT_NONE, 1, 0, 0, 1, 0},
-        {"extreme: depthwise 32 signed input", 1, 32, 33, 33, 32, 3, 3, 1, 1, 1, 32, 1, ACT_NONE, 0, 0, 0, 1, 0},
-        {"extreme: 64->16 3x3 relu input", 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 1, 0, 0, 1, 0},
-        {"extreme: 64->16 3x3 signed input", 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 0, 1, 0},
-        {"extreme: 64->16 1x1 signed input", 1, 64, 7, 7, 16, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0, 0, 1, 0},
-        {"asymmetric uint8 input: simulated, no INT8 kernel", 1, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 0, 0,
-         VAR_ASYM},
-        {"per-tensor weights 13->127 3x3 silu", 1, 13, 33, 33, 127, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 0, 0, 0,
-         VAR_PER_TENSOR},
-        {"per-tensor weights, depthwise 13, int8 out", 1, 13, 33, 33, 13, 3, 3, 2, 1, 1, 13, 1, ACT_NONE, 1, 0, 1, 0,
-         VAR_PER_TENSOR},
+        {"batch 2, 13->13 3x3 residual add", 2, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 1,
+         0, 0, 0},
+        {"13->13 3x3 silu + residual", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 1, 0, 0,
+         0},
+        {"relu input (u8, 1 pass) 13->127 3x3", 1, 13, 33, 33, 127, 3, 3, 1, 1, 1, 1, 1, ACT_NONE,
+         1, 0, 0, 0, 0},
+        {"relu input depthwise 127 s2", 1, 127, 7, 7, 127, 3, 3, 2, 1, 1, 127, 1, ACT_RELU, 1, 0, 0,
+         0, 0},
+        {"relu input depthwise 32 112x112 clip", 1, 32, 112, 112, 32, 3, 3, 1, 1, 1, 32, 1,
+         ACT_CLIP, 1, 0, 0, 0, 0},
+        {"depthwise 32 112x112 clip", 1, 32, 112, 112, 32, 3, 3, 1, 1, 1, 32, 1, ACT_CLIP, 0, 0, 0,
+         0, 0},
+        {"relu input depthwise 32 56x56 s2", 1, 32, 56, 56, 32, 3, 3, 2, 1, 1, 32, 1, ACT_CLIP, 1,
+         0, 0, 0, 0},
+        {"extreme: depthwise 32 relu input", 1, 32, 33, 33, 32, 3, 3, 1, 1, 1, 32, 1, ACT_NONE, 1,
+         0, 0, 1, 0},
+        {"extreme: depthwise 32 signed input", 1, 32, 33, 33, 32, 3, 3, 1, 1, 1, 32, 1, ACT_NONE, 0,
+         0, 0, 1, 0},
+        {"extreme: 64->16 3x3 relu input", 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 1, 0, 0,
+         1, 0},
+        {"extreme: 64->16 3x3 signed input", 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0,
+         0, 1, 0},
+        {"extreme: 64->16 1x1 signed input", 1, 64, 7, 7, 16, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0,
+         0, 1, 0},
+        {"asymmetric uint8 input: simulated, no INT8 kernel", 1, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1,
+         ACT_NONE, 0, 0, 0, 0, VAR_ASYM},
+        {"per-tensor weights 13->127 3x3 silu", 1, 13, 33, 33, 127, 3, 3, 1, 1, 1, 1, 1, ACT_SILU,
+         0, 0, 0, 0, VAR_PER_TENSOR},
+        {"per-tensor weights, depthwise 13, int8 out", 1, 13, 33, 33, 13, 3, 3, 2, 1, 1, 13, 1,
+         ACT_NONE, 1, 0, 1, 0, VAR_PER_TENSOR},
         {"relu input 1x1 no bias", 1, 3, 33, 33, 13, 1, 1, 1, 1, 0, 1, 0, ACT_SILU, 1, 0, 0, 0, 0},
-        {"clip then clip (one eltwise kind twice)", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP2, 0, 0, 0, 0, 0},
-        {"clip then clip, int8 output", 1, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP2, 0, 0, 1, 0, 0},
+        {"clip then clip (one eltwise kind twice)", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1,
+         ACT_CLIP2, 0, 0, 0, 0, 0},
+        {"clip then clip, int8 output", 1, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP2, 0, 0, 1, 0,
+         0},
         {"int8 output 13->13 3x3", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 1, 0, 0},
-        {"int8 output after silu, 127->3", 1, 127, 7, 7, 3, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 0, 1, 0, 0},
-        {"int8 output, relu input, depthwise", 1, 13, 33, 33, 13, 3, 3, 2, 1, 1, 13, 1, ACT_CLIP, 1, 0, 1, 0, 0},
+        {"int8 output after silu, 127->3", 1, 127, 7, 7, 3, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 0, 1,
+         0, 0},
+        {"int8 output, relu input, depthwise", 1, 13, 33, 33, 13, 3, 3, 2, 1, 1, 13, 1, ACT_CLIP, 1,
+         0, 1, 0, 0},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) run_case(&cases[i]);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case(&cases[i]);
     printf("%d passed, %d failed\n", n_pass, n_fail);
     return n_fail ? 1 : 0;
 #endif

@@ -40,10 +40,10 @@
 
 typedef struct {
     oct_kernel base;
-    int split;              /* signed input: p and n passes */
-    oct_dnnl_prim q[2];     /* f32 -> u8 reorders: p, n */
-    oct_dnnl_prim conv[2];  /* convolutions on p, n */
-    unsigned char *buf[2];  /* the u8 sources */
+    int split;             /* signed input: p and n passes */
+    oct_dnnl_prim q[2];    /* f32 -> u8 reorders: p, n */
+    oct_dnnl_prim conv[2]; /* convolutions on p, n */
+    unsigned char *buf[2]; /* the u8 sources */
     char impl[128];
 } int8_kernel;
 
@@ -70,9 +70,10 @@ static void int8_destroy(oct_kernel *kb) {
 
 /* Binds a primitive argument to a buffer owned by the kernel (the memory
  * object is destroyed with the primitive, the buffer by int8_destroy). */
-static oct_status arg_buffer(oct_dnnl *d, oct_dnnl_prim *p, int arg, const dnnl_memory_desc_t *md, void *buf,
-                             oct_error *err) {
-    if (p->n_args >= OCT_DNNL_MAX_ARGS) return oct_fail(err, OCT_E_RUNTIME, "too many oneDNN arguments");
+static oct_status arg_buffer(oct_dnnl *d, oct_dnnl_prim *p, int arg, const dnnl_memory_desc_t *md,
+                             void *buf, oct_error *err) {
+    if (p->n_args >= OCT_DNNL_MAX_ARGS)
+        return oct_fail(err, OCT_E_RUNTIME, "too many oneDNN arguments");
     dnnl_memory_t m;
     OCT_TRY(oct_dnnl_check(dnnl_memory_create(&m, md, d->engine, buf), "memory", NULL, err));
     p->args[p->n_args].arg = arg;
@@ -96,7 +97,8 @@ static int nonnegative(const oct_graph *g, int v) {
     if (p < 0) return 0;
     const oct_node *n = &g->nodes[p];
     if (n->domain[0] || n->n_out < 1 || n->out[0] != v) return 0;
-    if (!strcmp(n->op_type, "Relu") || !strcmp(n->op_type, "Sigmoid") || !strcmp(n->op_type, "HardSigmoid"))
+    if (!strcmp(n->op_type, "Relu") || !strcmp(n->op_type, "Sigmoid") ||
+        !strcmp(n->op_type, "HardSigmoid"))
         return 1;
     if (!strcmp(n->op_type, "Clip")) {
         if (n->opset < 11) return oct_attr_float(n, "min", -1.0f) >= 0;
@@ -108,16 +110,17 @@ static int nonnegative(const oct_graph *g, int v) {
 /* The f32 -> u8 reorder of the input with scale `scale` (rounds to nearest
  * even and saturates to 0..255; codes here never exceed 128). */
 static oct_status make_quantize(oct_dnnl *d, oct_dnnl_prim *p, const dnnl_memory_desc_t *f32_md,
-                                const dnnl_memory_desc_t *u8_md, float scale, void *buf, const char *node,
-                                oct_error *err) {
+                                const dnnl_memory_desc_t *u8_md, float scale, void *buf,
+                                const char *node, oct_error *err) {
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t rpd = NULL;
     OCT_TRY(oct_dnnl_check(dnnl_primitive_attr_create(&attr), "attribute", node, err));
-    oct_status st = oct_dnnl_check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale), "reorder scale", node,
-                                   err);
+    oct_status st = oct_dnnl_check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale),
+                                   "reorder scale", node, err);
     if (!st)
-        st = oct_dnnl_check(dnnl_reorder_primitive_desc_create(&rpd, f32_md, d->engine, u8_md, d->engine, attr),
-                            "int8 quantize reorder", node, err);
+        st = oct_dnnl_check(
+            dnnl_reorder_primitive_desc_create(&rpd, f32_md, d->engine, u8_md, d->engine, attr),
+            "int8 quantize reorder", node, err);
     dnnl_primitive_attr_destroy(attr);
     if (!st) st = oct_dnnl_prim_create(p, rpd, err);
     if (rpd) dnnl_primitive_desc_destroy(rpd);
@@ -131,12 +134,14 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
     const oct_exec_int8 *q8 = x->int8;
     oct_graph *g = x->g;
     const oct_node *n = &g->nodes[node];
-    if (!q8 || node >= q8->n_nodes || !q8->w_scales[node] || strcmp(n->op_type, "Conv")) return OCT_OK;
+    if (!q8 || node >= q8->n_nodes || !q8->w_scales[node] || strcmp(n->op_type, "Conv"))
+        return OCT_OK;
     if (n->n_in < 2 || n->in[0] < 0 || n->in[0] >= q8->n_values) return OCT_OK;
     float s_x = q8->act_scale[n->in[0]];
     if (!(s_x > 0)) return OCT_OK; /* input not a symmetric int8 tensor: simulated */
     oct_dnnl_conv_geom gm;
-    if (!oct_dnnl_conv_geometry(x, node, &gm) || gm.deconv || q8->n_w_scales[node] != gm.OC) return OCT_OK;
+    if (!oct_dnnl_conv_geometry(x, node, &gm) || gm.deconv || q8->n_w_scales[node] != gm.OC)
+        return OCT_OK;
     const float *s_w = q8->w_scales[node];
     const oct_value *W = &g->values[n->in[1]];
     const oct_value *B = gm.has_bias ? &g->values[n->in[2]] : NULL;
@@ -200,7 +205,8 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
     }
     oct_status st = OCT_OK;
     if (!scales || (B && !bias) || !codes || !k || !k->buf[0] || (split && !k->buf[1]))
-        st = oct_fail(err, OCT_E_NOMEM, "node '%s': out of memory for the INT8 convolution", n->name);
+        st = oct_fail(err, OCT_E_NOMEM, "node '%s': out of memory for the INT8 convolution",
+                      n->name);
     for (int64_t c = 0; !st && c < OC; c++) {
         scales[c] = s_x * s_w[c];
         scales[OC + c] = -scales[c];
@@ -215,13 +221,14 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
     int n_res = 0;
     for (int h = 0; !st && h < 1 + split; h++) {
         /* the p pass carries the bias; the n pass adds onto it, then the tail */
-        st = make_quantize(d, &k->q[h], &f32_md, &u8_md, h ? -1.0f / s_x : 1.0f / s_x, k->buf[h], n->name, err);
+        st = make_quantize(d, &k->q[h], &f32_md, &u8_md, h ? -1.0f / s_x : 1.0f / s_x, k->buf[h],
+                           n->name, err);
         if (st) break;
         dnnl_convolution_desc_t cd;
         int with_bias = B && h == 0;
-        if (dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &u8_md,
-                                                       &w_md, with_bias ? &b_md : NULL, &dst_md, ds, dl, pdl,
-                                                       pdr) != dnnl_success) {
+        if (dnnl_dilated_convolution_forward_desc_init(
+                &cd, dnnl_forward_inference, dnnl_convolution_direct, &u8_md, &w_md,
+                with_bias ? &b_md : NULL, &dst_md, ds, dl, pdl, pdr) != dnnl_success) {
             st = OCT_E_UNSUPPORTED;
             break;
         }
@@ -245,7 +252,8 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
             st = OCT_E_UNSUPPORTED; /* oneDNN has no INT8 kernel for it: simulated FP32 instead */
             break;
         }
-        const dnnl_memory_desc_t *w_best = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+        const dnnl_memory_desc_t *w_best =
+            dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
         if (w_best->extra.flags & dnnl_memory_extra_flag_scale_adjust) {
             /* would round the weight codes (see the top of the file) */
             dnnl_primitive_desc_destroy(pd);
@@ -257,15 +265,18 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
         if (!st) st = arg_buffer(d, &k->conv[h], DNNL_ARG_SRC, &u8_md, k->buf[h], err);
         if (!st) st = oct_dnnl_arg_owned(d, &k->conv[h], DNNL_ARG_WEIGHTS, w_best, &wmem, err);
         if (!st) st = oct_dnnl_fill(d, wmem, &w_plain, codes, err);
-        if (!st && with_bias) st = oct_dnnl_arg_owned(d, &k->conv[h], DNNL_ARG_BIAS, &b_md, &bmem, err);
+        if (!st && with_bias)
+            st = oct_dnnl_arg_owned(d, &k->conv[h], DNNL_ARG_BIAS, &b_md, &bmem, err);
         if (!st && with_bias) st = oct_dnnl_fill(d, bmem, &b_md, bias, err);
-        if (!st) st = oct_dnnl_arg_slot(d, &k->conv[h], DNNL_ARG_DST, &dst_md, OCT_SLOT_OUT(0), err);
+        if (!st)
+            st = oct_dnnl_arg_slot(d, &k->conv[h], DNNL_ARG_DST, &dst_md, OCT_SLOT_OUT(0), err);
         n_res = 0;
         for (int i = 0; !st && tail && i < n_ops; i++)
             if (ops[i].binary_value >= 0) {
                 n_res++;
-                st = oct_dnnl_arg_slot(d, &k->conv[h], DNNL_ARG_ATTR_MULTIPLE_POST_OP(i + first_op) | DNNL_ARG_SRC_1,
-                                       &dst_md, OCT_SLOT_IN(n_res), err);
+                st = oct_dnnl_arg_slot(
+                    d, &k->conv[h], DNNL_ARG_ATTR_MULTIPLE_POST_OP(i + first_op) | DNNL_ARG_SRC_1,
+                    &dst_md, OCT_SLOT_IN(n_res), err);
             }
         dnnl_primitive_desc_destroy(pd);
     }
