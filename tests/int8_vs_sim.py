@@ -29,13 +29,16 @@ image through `octet run --plan` (INT8 kernels, the default) and
     threshold on one side may fall under it on the other: it must then be
     matched with a threshold of 0.2 (reported as a threshold tie).
 It also checks, from the verbose log, that INT8 kernels really ran (so a
-silent fallback to the simulation cannot pass), and prints the numbers.
+silent fallback to the simulation cannot pass), that `octet bench --plan`
+reports that count ("int8 (plan, N convs int8)") and that `--simulate` runs
+no INT8 kernel, and prints the numbers.
 Test images: /work/shared/data/images (bus, zidane) plus two coco128 val2017
 images for the detectors; 20 imagenet500 images not used for calibration
 for the classifier. Assets come from $OCTET_SHARED (default ../shared next
 to the repository); missing ones skip (exit 77). Prints "N passed, N failed".
 """
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -213,6 +216,17 @@ def main():
                           (name, n_int8, n_conv, n_int8 - len(re.findall(r"-> dnnl:int8:\S+:pn", log)),
                            len(re.findall(r"-> dnnl:int8:\S+:pn", log))))
                     check(n_int8 > 0, "%s: no Conv ran as an INT8 kernel" % name)
+                    # The CLI says what ran: `bench --plan` the INT8 count,
+                    # `--simulate` no INT8 kernel at all.
+                    bj = json.loads(sh([octet, "bench", model, "--input", img, "--preset", preset, "--plan", plan,
+                                        "--iters", "1", "--warmup", "0", "--threads", str(args.threads),
+                                        "--json"]).stdout.strip().splitlines()[-1])
+                    want = "int8 (plan, %d convs int8)" % n_int8
+                    check(bj["precision"] == want, "%s: bench --plan says precision %r, expected %r" %
+                          (name, bj["precision"], want))
+                    _, slog = run(octet, model, img, preset, plan, True, os.path.join(tmp, "%s_sim_v" % name),
+                                  args.threads, verbose=True)
+                    check("dnnl:int8" not in slog, "%s: --simulate ran INT8 kernels" % name)
                 check(sorted(qi) == sorted(si) and qi, "%s: outputs differ: %s vs %s" % (name, sorted(qi), sorted(si)))
                 ref = None
                 for out in sorted(si):
