@@ -72,7 +72,10 @@ oct_status oct_session_create_simulated(const oct_model *m, const oct_session_op
  * oneDNN's INT8 convolution (int32 accumulation, output scale s_x * s_w[oc],
  * the same fused post-ops as the FP32 path). Other nodes, and every node
  * when oneDNN is absent or declines, run as in the simulation. With
- * verbose, the INT8 kernels show as "dnnl:int8:IMPL". Same ownership as
+ * verbose, the INT8 kernels show as "dnnl:int8:IMPL" (IMPL: oneDNN's
+ * implementation, e.g. "jit_uni_int8:avx2", then ":pn" when a signed input
+ * runs as two unsigned passes, see src/backends/dnnl/dnnl_conv_int8.c).
+ * Asymmetric (uint8) inputs are not taken. Same ownership as
  * oct_session_create (free with oct_session_free); the plan is only read
  * during the call. */
 oct_status oct_session_create_int8(const oct_model *m, const oct_session_options *so, const oct_plan *plan,
