@@ -204,6 +204,7 @@ def main():
             else:
                 images = det_images
             worst = 0.0
+            n_dets = 0
             for k, img in enumerate(images):
                 qi, log = run(octet, model, img, preset, plan, False, os.path.join(tmp, "%s_%d_int8" % (name, k)),
                               args.threads, verbose=(k == 0))
@@ -278,11 +279,17 @@ def main():
                     m1, t1 = match(db, da, 0.25, 0.2)
                     m2, t2 = match(da, db, 0.25, 0.2)
                     n_sim = sum(1 for d in db if d[4] >= 0.25)
+                    n_dets += n_sim
                     print("  %s %s: %d detections >= 0.25 (sim), %d unmatched, %d threshold ties" %
                           (name, os.path.basename(img), n_sim, len(m1) + len(m2), t1 + t2))
                     check(not m1, "%s %s: simulation detections missing in INT8: %s" % (name, os.path.basename(img), m1))
                     check(not m2, "%s %s: INT8 detections missing in the simulation: %s" % (name, os.path.basename(img), m2))
             print("%s: worst relL2 %.3e over %d images" % (name, worst, len(images)))
+            if name != "mobilenetv2" and not n_dets:
+                # Not a failure of the INT8 path, but the detection check
+                # compared nothing: say so.
+                print("%s: NOTE: the simulated plan detects nothing >= 0.25 on any test image (the plan loses "
+                      "the model's accuracy), so the detection check was vacuous here" % name)
     print("%d passed, %d failed" % (n_pass, n_fail))
     return 1 if n_fail else 0
 
