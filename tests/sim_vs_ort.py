@@ -3,7 +3,7 @@
 
 For yolov10n, yolov5n and mobilenetv2-12: `octet calibrate` (minmax and
 entropy, scheme compute) on a few calibration images, `octet export --qdq`,
-then on test images `octet run --plan` (the simulation) and ONNX Runtime on
+then on test images `octet run --plan --simulate` and ONNX Runtime on
 the exported model must agree:
   - relative L2 error <= 1e-2 per output (yolov10n: over the detection rows
     matched between the two, since rows of nearly equal score may swap);
@@ -166,12 +166,13 @@ def main():
                         sh([a.octet, "preprocess", os.path.join(test_dir, img), "--model", model, "-o", x] + pre + shape)
                         d = os.path.join(tmp, "out")
                         os.makedirs(d, exist_ok=True)
-                        sh([a.octet, "run", model, "--input", x, "--plan", plan, "--outputs-dir", d] + shape)
+                        sh([a.octet, "run", model, "--input", x, "--plan", plan, "--simulate", "--outputs-dir", d]
+                           + shape)
                         d2 = os.path.join(tmp, "out_ref")
                         os.makedirs(d2, exist_ok=True)
                         env = dict(os.environ, OCTET_REFERENCE="1")
-                        r2 = subprocess.run([a.octet, "run", model, "--input", x, "--plan", plan, "--outputs-dir", d2]
-                                            + shape, capture_output=True, text=True, env=env)
+                        r2 = subprocess.run([a.octet, "run", model, "--input", x, "--plan", plan, "--simulate",
+                                             "--outputs-dir", d2] + shape, capture_output=True, text=True, env=env)
                         if r2.returncode:
                             raise RuntimeError("reference run failed: " + r2.stderr[-300:])
                         ref = sess.run(None, {iname: np.load(x)})

@@ -181,9 +181,10 @@ oct_status oct_eval_fidelity(oct_session *ref, oct_session *cand, const oct_eval
 void oct_eval_report_free(oct_eval_report *r);
 
 /* The session the evaluation scores: the FP32 model when plan_path is NULL,
- * else the model under the plan (checked against the model). simulate asks
- * for fake quantization in FP32 rather than INT8 kernels; until INT8 kernels
- * exist every plan runs simulated. Free with oct_session_free. */
+ * else the model under the plan (checked against the model): real INT8
+ * kernels where they apply (oct_session_create_int8), or, with simulate,
+ * fake quantization in FP32 throughout (oct_session_create_simulated). Free
+ * with oct_session_free. */
 oct_status oct_eval_open_candidate(const oct_model *m, const char *plan_path, int simulate,
                                    const oct_session_options *opt, oct_session **out,
                                    oct_error *err);

@@ -154,6 +154,26 @@ oct_status oct_tune(const oct_model *m, const oct_session_options *so, const oct
                     const oct_tune_options *to, int count, oct_sample_fn fn, void *user, oct_plan_metric_fn metric,
                     void *metric_user, oct_plan **out, int *met, oct_analysis **report, oct_error *err);
 
+/* A session that runs the plan with real INT8 kernels where they apply, and
+ * everything else exactly as oct_session_create_simulated does, so its
+ * outputs equal the simulation's up to float rounding (and, where rounding
+ * moves a value across a quantization boundary, one step of that tensor).
+ * Today: Conv nodes whose plan precision is int8, whose activation input is
+ * a symmetric int8 tensor of the plan and whose weights are constant run on
+ * oneDNN's INT8 convolution (int32 accumulation, output scale s_x * s_w[oc],
+ * the same fused post-ops as the FP32 path). Other nodes, and every node
+ * when oneDNN is absent or declines, run as in the simulation. With
+ * verbose, the INT8 kernels show as "dnnl:int8:IMPL" (IMPL: oneDNN's
+ * implementation, e.g. "jit_uni_int8:avx2", then ":pn" when a signed input
+ * runs as two unsigned passes, see src/backends/dnnl/dnnl_conv_int8.c).
+ * Asymmetric (uint8) inputs are not taken. Same ownership as
+ * oct_session_create (free with oct_session_free); the plan is only read
+ * during the call. */
+oct_status oct_session_create_int8(const oct_model *m, const oct_session_options *so, const oct_plan *plan,
+                                   oct_session **out, oct_error *err);
+/* Number of the session's kernels that run in INT8 (0 for NULL). */
+int oct_session_int8_kernels(const oct_session *s);
+
 /* Exports. */
 /* TensorRT calibration cache: version e.g. 8601, algorithm e.g.
  * "EntropyCalibration2" (NULL: these defaults). */

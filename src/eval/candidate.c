@@ -1,6 +1,7 @@
 /* The session an evaluation scores: the FP32 model, or the model under a
- * quantization plan. Until INT8 kernels exist every plan runs simulated
- * (fake quantization in FP32), with or without `simulate`. */
+ * quantization plan: real INT8 kernels where they apply
+ * (oct_session_create_int8), or, with `simulate`, fake quantization in FP32
+ * throughout. */
 #include <stddef.h>
 
 #include "core/error.h"
@@ -10,7 +11,6 @@
 oct_status oct_eval_open_candidate(const oct_model *m, const char *plan_path, int simulate,
                                    const oct_session_options *opt, oct_session **out,
                                    oct_error *err) {
-    (void)simulate;
     if (!m || !out)
         return oct_fail(err, OCT_E_INVALID_ARG, "oct_eval_open_candidate: NULL argument");
     *out = NULL;
@@ -18,7 +18,8 @@ oct_status oct_eval_open_candidate(const oct_model *m, const char *plan_path, in
     oct_plan *p = NULL;
     oct_status st = oct_plan_load(plan_path, &p, err);
     /* The session keeps what it needs from the plan. */
-    if (!st) st = oct_session_create_simulated(m, opt, p, out, err);
+    if (!st)
+        st = simulate ? oct_session_create_simulated(m, opt, p, out, err) : oct_session_create_int8(m, opt, p, out, err);
     oct_plan_free(p);
     if (st) oct_error_prefix(err, "plan '%s': ", plan_path);
     return st;

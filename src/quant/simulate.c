@@ -23,6 +23,14 @@ struct oct_sim {
     int32_t *zp;
     unsigned char *is_u8;
     oct_pool *pool;
+    /* real INT8 kernels (oct_session_create_int8) */
+    int real_int8;
+    oct_exec_int8 q;
+    float *act_scale;  /* per value */
+    float **w_scales;  /* per node */
+    unsigned char *kernel_quantized; /* per value */
+    int *n_w_scales;   /* per node */
+    int n_nodes;
 };
 
 typedef struct {
@@ -66,7 +74,11 @@ void oct_sim_apply(const oct_sim *s, oct_value *v, int idx) {
 oct_status oct_sim_observe(void *user, oct_graph *g, int node, int nv, const int *vals) {
     (void)node;
     const oct_sim *s = user;
-    for (int i = 0; i < nv; i++) oct_sim_apply(s, &g->values[vals[i]], vals[i]);
+    for (int i = 0; i < nv; i++) {
+        /* an INT8 kernel already wrote clamp(round(x / s), -128, 127) * s */
+        if (s->kernel_quantized && vals[i] < s->n && s->kernel_quantized[vals[i]]) continue;
+        oct_sim_apply(s, &g->values[vals[i]], vals[i]);
+    }
     return OCT_OK;
 }
 
@@ -83,7 +95,45 @@ void oct_sim_free(oct_sim *s) {
     free(s->scale);
     free(s->zp);
     free(s->is_u8);
+    free(s->act_scale);
+    free(s->kernel_quantized);
+    if (s->w_scales)
+        for (int i = 0; i < s->n_nodes; i++) free(s->w_scales[i]);
+    free(s->w_scales);
+    free(s->n_w_scales);
     free(s);
+}
+
+const oct_exec_int8 *oct_sim_int8(const oct_sim *s) { return s && s->real_int8 ? &s->q : NULL; }
+
+/* The per-output-channel scales the simulation is about to quantize a Conv
+ * weight with (the same call oct_sim_quantize_weight makes), expanded to one
+ * per output channel when the plan quantizes weights per tensor. */
+static oct_status record_conv_scales(oct_sim *s, int node, const oct_node *n, const oct_tensor *w, int per_tensor,
+                                     oct_error *err) {
+    if (strcmp(n->op_type, "Conv") || w->dtype != OCT_FLOAT || !w->data || w->ndim < 3 || w->dims[0] < 1)
+        return OCT_OK;
+    int axis = oct_weight_channel_axis(n->op_type, w->ndim, oct_attr_int(n, "group", 1), 0,
+                                       per_tensor ? OCT_WEIGHTS_PER_TENSOR : OCT_WEIGHTS_PER_CHANNEL);
+    size_t ns = oct_weight_n_scales(w->ndim, w->dims, axis);
+    int64_t oc = w->dims[0];
+    float *sc = malloc(sizeof(float) * (size_t)oc);
+    if (!sc || !ns) {
+        free(sc);
+        return sc ? OCT_OK : oct_fail(err, OCT_E_NOMEM, "out of memory");
+    }
+    oct_status st = oct_weight_quantize_s8(w->data, w->ndim, w->dims, axis, NULL, sc, err);
+    if (st) {
+        free(sc);
+        oct_error_prefix(err, "node '%s': ", n->name);
+        return st;
+    }
+    if (ns == 1)
+        for (int64_t c = 1; c < oc; c++) sc[c] = sc[0];
+    free(s->w_scales[node]);
+    s->w_scales[node] = sc;
+    s->n_w_scales[node] = (int)oc;
+    return OCT_OK;
 }
 
 /* Weights of an INT8 node: per output channel (or per tensor), symmetric,
@@ -104,8 +154,8 @@ static void round_weight(oct_tensor *w, oct_precision p) {
     for (int64_t i = 0; i < n; i++) x[i] = p == OCT_PREC_FP16 ? oct_round_f16(x[i]) : oct_round_bf16(x[i]);
 }
 
-oct_status oct_sim_prepare(oct_graph *g, const oct_plan *plan, oct_sim **out, unsigned char **keep,
-                           oct_error *err) {
+oct_status oct_sim_prepare(oct_graph *g, const oct_plan *plan, int real_int8, oct_sim **out,
+                           unsigned char **keep, oct_error *err) {
     *out = NULL;
     *keep = NULL;
     oct_sim *s = calloc(1, sizeof *s);
@@ -116,7 +166,16 @@ oct_status oct_sim_prepare(oct_graph *g, const oct_plan *plan, oct_sim **out, un
     s->scale = calloc((size_t)s->n + 1, sizeof(float));
     s->zp = calloc((size_t)s->n + 1, sizeof(int32_t));
     unsigned char *kp = calloc((size_t)s->n + 1, 1);
-    if (!s->prec || !s->is_u8 || !s->scale || !s->zp || !kp) {
+    if (real_int8) {
+        s->real_int8 = 1;
+        s->n_nodes = g->n_nodes;
+        s->act_scale = calloc((size_t)s->n + 1, sizeof(float));
+        s->kernel_quantized = calloc((size_t)s->n + 1, 1);
+        s->w_scales = calloc((size_t)g->n_nodes + 1, sizeof(float *));
+        s->n_w_scales = calloc((size_t)g->n_nodes + 1, sizeof(int));
+    }
+    if (!s->prec || !s->is_u8 || !s->scale || !s->zp || !kp ||
+        (real_int8 && (!s->act_scale || !s->w_scales || !s->n_w_scales || !s->kernel_quantized))) {
         free(kp);
         oct_sim_free(s);
         return oct_fail(err, OCT_E_NOMEM, "out of memory");
@@ -153,6 +212,7 @@ oct_status oct_sim_prepare(oct_graph *g, const oct_plan *plan, oct_sim **out, un
         s->zp[v] = t->zero_point;
         s->is_u8[v] = (unsigned char)t->is_unsigned;
         kp[v] = 1;
+        if (real_int8 && t->precision == OCT_PREC_INT8 && !t->is_unsigned) s->act_scale[v] = t->scale;
     }
     /* Weights, once: INT8 nodes quantize theirs, FP16/BF16 nodes round. */
     for (int i = 0; i < plan->n_nodes; i++) {
@@ -165,12 +225,26 @@ oct_status oct_sim_prepare(oct_graph *g, const oct_plan *plan, oct_sim **out, un
                        !strcmp(n->op_type, "Gemm") || !strcmp(n->op_type, "MatMul");
             if (!is_w || n->n_in < 2 || n->in[1] < 0 || !g->values[n->in[1]].is_const) continue;
             oct_tensor *w = &g->values[n->in[1]].t;
+            if (pn->precision == OCT_PREC_INT8 && real_int8) {
+                oct_status st = record_conv_scales(s, k, n, w, plan->weights == OCT_WEIGHTS_PER_TENSOR, err);
+                if (st) {
+                    free(kp);
+                    oct_sim_free(s);
+                    return st;
+                }
+            }
             if (pn->precision == OCT_PREC_INT8)
                 oct_sim_quantize_weight(n, w, plan->weights == OCT_WEIGHTS_PER_TENSOR);
             else
                 round_weight(w, pn->precision);
         }
     }
+    s->q.n_values = s->n;
+    s->q.n_nodes = s->n_nodes;
+    s->q.act_scale = s->act_scale;
+    s->q.w_scales = s->w_scales;
+    s->q.n_w_scales = s->n_w_scales;
+    s->q.kernel_quantized = s->kernel_quantized;
     *out = s;
     *keep = kp;
     return OCT_OK;

@@ -27,6 +27,26 @@ typedef enum oct_layout { OCT_LAYOUT_PLAIN = 0, OCT_LAYOUT_NHWC = 1 } oct_layout
 typedef struct oct_exec oct_exec;
 typedef struct oct_kernel oct_kernel;
 
+/* What real INT8 kernels need from a quantization plan (sessions made by
+ * oct_session_create_int8; NULL in float and simulated sessions). Filled by
+ * the simulation (quant/simulate.c), which still fake-quantizes every INT8
+ * tensor where it is produced, so an INT8 kernel reads an input whose values
+ * are exact multiples of its scale. */
+typedef struct oct_exec_int8 {
+    int n_values, n_nodes;
+    /* per value: the symmetric int8 scale of an INT8 plan tensor, 0 for any
+     * other value (fp32/fp16/bf16, asymmetric uint8) */
+    const float *act_scale;
+    /* per node: the per-output-channel weight scales (quant/weights.h) of
+     * an INT8 Conv whose weights the simulation quantized, else NULL; the
+     * graph holds the fake-quantized weights code * scale */
+    float *const *w_scales;
+    const int *n_w_scales; /* per node: entries of w_scales[node] */
+    /* per value, set by a kernel that writes the value already
+     * fake-quantized with its act_scale (the observer then skips it) */
+    unsigned char *kernel_quantized;
+} oct_exec_int8;
+
 struct oct_kernel {
     const char *impl;            /* e.g. "dnnl:jit:avx2", "cpu", "ref" */
     int node;                    /* the node it runs */
@@ -51,6 +71,7 @@ struct oct_exec {
     void *dnnl;         /* the oneDNN engine and stream (backends/dnnl) */
     const unsigned char *keep; /* values fusion must not absorb (may be NULL) */
     int keep_n;
+    const oct_exec_int8 *int8; /* real INT8 kernels allowed (may be NULL) */
 };
 
 typedef struct oct_backend {

@@ -87,10 +87,11 @@ static oct_status plan_memory(oct_plan_exec *p, oct_error *err);
 static void print_profile(const oct_plan_exec *p);
 
 oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force_reference, int verbose,
-                          const unsigned char *keep, oct_error *err) {
+                          const unsigned char *keep, const oct_exec_int8 *int8, oct_error *err) {
     memset(p, 0, sizeof *p);
     p->x.g = g;
     p->x.keep = keep;
+    p->x.int8 = int8;
     p->x.keep_n = g->n_values;
     p->x.threads = threads > 0 ? threads : 1;
     p->x.pool = p->x.threads > 1 ? oct_pool_create(p->x.threads) : NULL;

@@ -21,9 +21,10 @@ typedef struct oct_plan_exec {
  * conversions and plans intermediate buffers. force_reference: only the
  * reference backend. */
 /* keep (may be NULL): per value, 1 when the value must be materialised
- * (fusion may not absorb it), e.g. tensors a quantization plan names. */
+ * (fusion may not absorb it), e.g. tensors a quantization plan names.
+ * int8 (may be NULL): lets backends run INT8 kernels for the plan. */
 oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force_reference, int verbose,
-                          const unsigned char *keep, oct_error *err);
+                          const unsigned char *keep, const oct_exec_int8 *int8, oct_error *err);
 void oct_exec_free(oct_plan_exec *p);
 /* Runs every step; the observer (may be NULL) is called after each step
  * with the values it wrote (layout copies excluded), and may modify them in

@@ -115,8 +115,10 @@ static oct_status check_supported(const oct_graph *g, oct_error *err) {
                     list, g->nodes[first].name);
 }
 
+/* real_int8 (with a plan): backends may run real INT8 kernels where the plan
+ * allows (oct_session_create_int8); everything else is the simulation. */
 static oct_status session_create(const oct_model *m, const oct_session_options *opt, const oct_plan *plan,
-                                 oct_session **out, oct_error *err) {
+                                 int real_int8, oct_session **out, oct_error *err) {
     if (!m || !out) return oct_fail(err, OCT_E_INVALID_ARG, "oct_session_create: NULL argument");
     *out = NULL;
     oct_session_options defaults;
@@ -139,8 +141,9 @@ static oct_status session_create(const oct_model *m, const oct_session_options *
     s->verbose = opt->verbose;
     const char *env = getenv("OCTET_REFERENCE");
     int force_ref = opt->force_reference || (env && *env && strcmp(env, "0"));
-    if (plan) st = oct_sim_prepare(g, plan, &s->sim, &s->keep, err);
-    if (!st) st = oct_exec_build(&s->exec, g, s->threads, force_ref, s->verbose, s->keep, err);
+    if (plan) st = oct_sim_prepare(g, plan, real_int8, &s->sim, &s->keep, err);
+    if (!st)
+        st = oct_exec_build(&s->exec, g, s->threads, force_ref, s->verbose, s->keep, oct_sim_int8(s->sim), err);
     if (!st && s->sim) st = oct_sim_attach(s);
     if (st) {
         oct_session_free(s);
@@ -152,14 +155,30 @@ static oct_status session_create(const oct_model *m, const oct_session_options *
 
 oct_status oct_session_create(const oct_model *m, const oct_session_options *opt, oct_session **out,
                               oct_error *err) {
-    return session_create(m, opt, NULL, out, err);
+    return session_create(m, opt, NULL, 0, out, err);
 }
 
 oct_status oct_session_create_simulated(const oct_model *m, const oct_session_options *so, const oct_plan *plan,
                                         oct_session **out, oct_error *err) {
     if (!plan) return oct_fail(err, OCT_E_INVALID_ARG, "oct_session_create_simulated: no plan");
     OCT_TRY(oct_plan_check(plan, m, err));
-    return session_create(m, so, plan, out, err);
+    return session_create(m, so, plan, 0, out, err);
+}
+
+oct_status oct_session_create_int8(const oct_model *m, const oct_session_options *so, const oct_plan *plan,
+                                   oct_session **out, oct_error *err) {
+    if (!plan) return oct_fail(err, OCT_E_INVALID_ARG, "oct_session_create_int8: no plan");
+    OCT_TRY(oct_plan_check(plan, m, err));
+    return session_create(m, so, plan, 1, out, err);
+}
+
+int oct_session_int8_kernels(const oct_session *s) {
+    int n = 0;
+    for (int i = 0; s && i < s->exec.n_steps; i++) {
+        const char *impl = s->exec.steps[i]->impl;
+        if (impl && !strncmp(impl, "dnnl:int8", 9)) n++;
+    }
+    return n;
 }
 
 void oct_session_free(oct_session *s) {

@@ -250,7 +250,7 @@ oct_status cli_session_create(const cli_common *c, const oct_model *m, const oct
     oct_plan *p = NULL;
     oct_status st = oct_plan_load(c->plan_path, &p, err);
     if (st) return st;
-    st = oct_session_create_simulated(m, o, p, s, err);
+    st = c->simulate ? oct_session_create_simulated(m, o, p, s, err) : oct_session_create_int8(m, o, p, s, err);
     /* the session keeps what it needs from the plan */
     oct_plan_free(p);
     return st;

@@ -40,8 +40,9 @@ void cli_session_options(const cli_common *c, oct_session_options *o);
 /* Fixes input `name`'s shape from data the user gave (an image or a .npy)
  * unless a --shape already names it. */
 void cli_shape_from_data(cli_common *c, const char *name, const oct_tensor_view *t);
-/* A session for the model: FP32, or the --plan (simulated; real INT8
- * kernels come with the INT8 backend). The plan is loaded and checked. */
+/* A session for the model: FP32, or the --plan with real INT8 kernels where
+ * they apply (--simulate: fake quantization throughout). The plan is loaded
+ * and checked. */
 oct_status cli_session_create(const cli_common *c, const oct_model *m, const oct_session_options *o,
                               oct_session **s, oct_error *err);
 const char *cli_shared_dir(void);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "octet/quant.h"
 
 static double now_ms(void) {
     struct timespec ts;
@@ -62,12 +63,13 @@ int cmd_bench(int argc, char **argv) {
     }
     if (!c.model_path)
         return cli_fail("usage: octet bench MODEL [--shape NAME=DIMS] [--threads N] [--iters N] [--warmup N]\n"
-                        "  [--precision fp32|bf16] [--input FILE...] [--reference] [--json]"),
+                        "  [--precision fp32|bf16] [--plan PLAN.json [--simulate]] [--input FILE...] [--reference] [--json]"),
                2;
     if (iters < 1 || warmup < 0) return cli_fail("--iters must be >= 1 and --warmup >= 0"), 2;
     if (!strcmp(precision, "bf16"))
         return cli_fail("--precision bf16: not implemented yet (oneDNN 2.6 runs bf16 convolutions only on "
-                        "AVX512-BF16/AMX CPUs); fp32 runs, and --plan runs a quantization plan (simulated)"), 2;
+                        "AVX512-BF16/AMX CPUs); fp32 runs, and --plan runs a quantization plan (INT8 kernels, "
+                        "or simulated with --simulate)"), 2;
     if (strcmp(precision, "fp32"))
         return cli_fail("--precision %s: fp32 is available; INT8 runs from a plan (--plan PLAN.json)", precision), 2;
     oct_error err = {0};
@@ -136,6 +138,16 @@ int cmd_bench(int argc, char **argv) {
     double rss_mb = ru.ru_maxrss / 1024.0;
     double arena_mb = oct_session_arena_bytes(s) / 1048576.0;
     int threads = c.threads > 0 ? c.threads : oct_cpu_count();
+    /* With a plan, what actually ran: real INT8 kernels (how many) or the
+     * simulation. */
+    char prec[96];
+    if (c.plan_path && c.simulate)
+        snprintf(prec, sizeof prec, "simulated (plan, fake-quantized fp32)");
+    else if (c.plan_path)
+        snprintf(prec, sizeof prec, "int8 (plan, %d convs int8)", oct_session_int8_kernels(s));
+    else
+        snprintf(prec, sizeof prec, "%s", precision);
+    precision = prec;
     if (c.json) {
         printf("{\"model\": \"%s\", \"precision\": \"%s\", \"threads\": %d, \"iters\": %d, \"warmup\": %d, "
                "\"median_ms\": %.3f, \"p90_ms\": %.3f, \"min_ms\": %.3f, \"throughput_per_s\": %.2f, "

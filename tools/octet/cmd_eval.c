@@ -180,7 +180,7 @@ static void print_text(FILE *f, const eval_args *a, const cli_common *c, const o
             r->fidelity ? ", scored against the FP32 model (label-free)" : "", r->n_images,
             a->images, r->seconds, r->seconds > 0 ? r->n_images / r->seconds : 0);
     if (a->plan)
-        fprintf(f, "plan: %s%s\n", a->plan, a->simulate ? " (simulated)" : "");
+        fprintf(f, "plan: %s%s\n", a->plan, a->simulate ? " (simulated)" : " (INT8 kernels where they apply)");
     else if (r->fidelity)
         fprintf(f, "candidate: the FP32 model itself (no --plan)\n");
     if (a->classify) {

@@ -108,7 +108,7 @@ int cmd_run(int argc, char **argv) {
         return cli_fail("usage: octet run MODEL --input FILE [--input FILE...] [-o OUT.npy] [--outputs-dir DIR]\n"
                         "  [--shape NAME=DIMS] [--preset yolo|imagenet|ppocr|ppocr-rec|ppocr-cls] [--size WxH]\n"
                         "  [--letterbox|--resize|--crop N] [--pad V] [--scale S] [--mean a,b,c] [--std a,b,c]\n"
-                        "  [--bgr] [--nhwc] [--threads N] [--reference] [--json] [-v]"),
+                        "  [--bgr] [--nhwc] [--plan PLAN.json [--simulate]] [--threads N] [--reference] [--json] [-v]"),
                2;
     oct_error err = {0};
     oct_model *m = NULL;

@@ -123,6 +123,13 @@ static oct_status dnnl_create(oct_exec *x, int node, oct_kernel **k, oct_error *
     const oct_node *n = &x->g->nodes[node];
     if (!x->dnnl || n->dynamic || n->domain[0]) return OCT_OK;
     oct_status st = OCT_OK;
+    /* INT8 first where the session's plan allows it; declined nodes take
+     * the FP32 kernel (the simulation of the node). */
+    if (x->int8 && !strcmp(n->op_type, "Conv")) st = oct_dnnl_conv_int8_create(x, node, k, err);
+    if (st || *k) {
+        if (st == OCT_E_UNSUPPORTED) *k = NULL;
+        return st == OCT_E_UNSUPPORTED ? OCT_OK : st;
+    }
     if (!strcmp(n->op_type, "Conv") || !strcmp(n->op_type, "ConvTranspose")) st = oct_dnnl_conv_create(x, node, k, err);
     else if (!strcmp(n->op_type, "MaxPool") || !strcmp(n->op_type, "AveragePool") ||
              !strcmp(n->op_type, "GlobalAveragePool") || !strcmp(n->op_type, "GlobalMaxPool"))

@@ -43,8 +43,44 @@ void oct_dnnl_prim_destroy(oct_dnnl_prim *p);
 oct_status oct_dnnl_fill(oct_dnnl *d, dnnl_memory_t dst, const dnnl_memory_desc_t *plain_md, const void *data,
                          oct_error *err);
 
+/* Convolution pieces shared by the FP32 (dnnl_conv.c) and INT8
+ * (dnnl_conv_int8.c) kernels. */
+typedef struct oct_dnnl_post_op {
+    dnnl_alg_kind_t alg;
+    float alpha, beta;
+    int binary_value; /* >= 0: a residual Add with this value */
+} oct_dnnl_post_op;
+
+typedef struct oct_dnnl_conv_geom {
+    int deconv, has_bias;
+    int64_t group, N, C, H, W, OC, KH, KW, OH, OW;
+    int64_t strides[2], dil[2], pl[2], pr[2]; /* dil: ONNX dilations (1 = dense) */
+} oct_dnnl_conv_geom;
+
+/* The node's Conv/ConvTranspose geometry as oneDNN takes it (4-D float
+ * NCHW-shaped input, constant float weights and bias, static shapes);
+ * returns 0 when oneDNN cannot run it. */
+int oct_dnnl_conv_geometry(const oct_exec *x, int node, oct_dnnl_conv_geom *gm);
+/* The element-wise tail fused after the convolution: follows the
+ * single-consumer chain (activations, SiLU as Sigmoid+Mul, a residual Add),
+ * stopping at values the session must keep. Returns the number of post-ops
+ * written to ops; the absorbed nodes and the value the fused kernel
+ * finally writes (*out_value). */
+int oct_dnnl_conv_fusion(const oct_exec *x, int node, oct_dnnl_post_op ops[8], int absorbed[8], int *n_absorbed,
+                         int *out_value);
+/* 1 when one of the n_ops eltwise post-ops is of kind alg. A chain must not
+ * hold an eltwise kind twice: oneDNN 2.6's JIT kernels would run the second
+ * with the first one's parameters. */
+int oct_dnnl_post_ops_has_alg(const oct_dnnl_post_op *ops, int n_ops, dnnl_alg_kind_t alg);
+/* Appends ops to po; residual Adds read a tensor described by dst_md. */
+void oct_dnnl_append_post_ops(dnnl_post_ops_t po, const oct_dnnl_post_op *ops, int n_ops,
+                              const dnnl_memory_desc_t *dst_md);
+
 /* Kernel creators (one file each). */
 oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
+/* INT8 Conv for sessions with x->int8 (declines, *k NULL, when the plan does
+ * not make the node an INT8 Conv on a symmetric int8 input). */
+oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
 oct_status oct_dnnl_pool_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
 oct_status oct_dnnl_matmul_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
 

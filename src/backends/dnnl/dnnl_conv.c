@@ -43,42 +43,36 @@ static int const_scalar(const oct_graph *g, const oct_node *n, int input, float 
     return 1;
 }
 
-typedef struct {
-    dnnl_alg_kind_t alg;
-    float alpha, beta;
-    int binary_value; /* >= 0: a residual Add with this value */
-} post_op;
-
 /* Recognises an activation node consuming v; returns the number of
  * post-ops written (0: not an activation oneDNN fuses). */
-static int activation(const oct_exec *x, const oct_node *n, post_op *po) {
+static int activation(const oct_exec *x, const oct_node *n, oct_dnnl_post_op *po) {
     const oct_graph *g = x->g;
     const char *op = n->op_type;
     po[0].binary_value = po[1].binary_value = -1;
     if (n->dynamic || n->domain[0]) return 0;
     if (!strcmp(op, "Relu")) {
-        po[0] = (post_op){dnnl_eltwise_relu, 0, 0, -1};
+        po[0] = (oct_dnnl_post_op){dnnl_eltwise_relu, 0, 0, -1};
         return 1;
     }
     if (!strcmp(op, "LeakyRelu")) {
-        po[0] = (post_op){dnnl_eltwise_relu, oct_attr_float(n, "alpha", 0.01f), 0, -1};
+        po[0] = (oct_dnnl_post_op){dnnl_eltwise_relu, oct_attr_float(n, "alpha", 0.01f), 0, -1};
         return 1;
     }
     if (!strcmp(op, "Tanh")) {
-        po[0] = (post_op){dnnl_eltwise_tanh, 0, 0, -1};
+        po[0] = (oct_dnnl_post_op){dnnl_eltwise_tanh, 0, 0, -1};
         return 1;
     }
     if (!strcmp(op, "Sigmoid")) {
-        po[0] = (post_op){dnnl_eltwise_logistic, 0, 0, -1};
+        po[0] = (oct_dnnl_post_op){dnnl_eltwise_logistic, 0, 0, -1};
         return 1;
     }
     if (!strcmp(op, "HardSwish")) {
-        po[0] = (post_op){dnnl_eltwise_hardswish, 0, 0, -1};
+        po[0] = (oct_dnnl_post_op){dnnl_eltwise_hardswish, 0, 0, -1};
         return 1;
     }
     if (!strcmp(op, "HardSigmoid")) {
-        po[0] = (post_op){dnnl_eltwise_linear, oct_attr_float(n, "alpha", 0.2f), oct_attr_float(n, "beta", 0.5f), -1};
-        po[1] = (post_op){dnnl_eltwise_clip, 0.0f, 1.0f, -1};
+        po[0] = (oct_dnnl_post_op){dnnl_eltwise_linear, oct_attr_float(n, "alpha", 0.2f), oct_attr_float(n, "beta", 0.5f), -1};
+        po[1] = (oct_dnnl_post_op){dnnl_eltwise_clip, 0.0f, 1.0f, -1};
         return 2;
     }
     if (!strcmp(op, "Clip")) {
@@ -90,7 +84,7 @@ static int activation(const oct_exec *x, const oct_node *n, post_op *po) {
             if (n->n_in > 1 && n->in[1] >= 0 && !const_scalar(g, n, 1, &lo)) return 0;
             if (n->n_in > 2 && n->in[2] >= 0 && !const_scalar(g, n, 2, &hi)) return 0;
         }
-        po[0] = (post_op){dnnl_eltwise_clip, lo, hi, -1};
+        po[0] = (oct_dnnl_post_op){dnnl_eltwise_clip, lo, hi, -1};
         return 1;
     }
     return 0;
@@ -98,32 +92,32 @@ static int activation(const oct_exec *x, const oct_node *n, post_op *po) {
 
 static int same_shape(const oct_tensor *a, const oct_tensor *b) { return oct_shape_equal(a, b) && a->dtype == b->dtype; }
 
-oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **out, oct_error *err) {
-    *out = NULL;
-    oct_graph *g = x->g;
-    oct_node *n = &g->nodes[node];
-    if (n->n_in < 2 || n->in[0] < 0 || n->in[1] < 0 || n->n_out < 1 || n->out[0] < 0) return OCT_OK;
+int oct_dnnl_conv_geometry(const oct_exec *x, int node, oct_dnnl_conv_geom *gm) {
+    memset(gm, 0, sizeof *gm);
+    const oct_graph *g = x->g;
+    const oct_node *n = &g->nodes[node];
+    if (n->n_in < 2 || n->in[0] < 0 || n->in[1] < 0 || n->n_out < 1 || n->out[0] < 0) return 0;
     const oct_value *X = &g->values[n->in[0]], *W = &g->values[n->in[1]], *Y = &g->values[n->out[0]];
     const oct_value *B = n->n_in > 2 && n->in[2] >= 0 ? &g->values[n->in[2]] : NULL;
     if (X->t.dtype != OCT_FLOAT || X->t.ndim != 4 || !W->is_const || W->t.dtype != OCT_FLOAT || W->t.ndim != 4)
-        return OCT_OK;
-    if (B && (!B->is_const || B->t.dtype != OCT_FLOAT)) return OCT_OK;
-    if (!Y->shape_known || Y->t.ndim != 4) return OCT_OK;
+        return 0;
+    if (B && (!B->is_const || B->t.dtype != OCT_FLOAT)) return 0;
+    if (!Y->shape_known || Y->t.ndim != 4) return 0;
     int64_t group = oct_attr_int(n, "group", 1);
     int deconv = !strcmp(n->op_type, "ConvTranspose");
     int64_t N = X->t.dims[0], C = X->t.dims[1], H = X->t.dims[2], Wd = X->t.dims[3];
     /* Conv weights are [OC, C/g, kh, kw]; ConvTranspose's are [C, OC/g, kh, kw]. */
     int64_t OC = deconv ? W->t.dims[1] * group : W->t.dims[0], KH = W->t.dims[2], KW = W->t.dims[3];
     int64_t OH = Y->t.dims[2], OW = Y->t.dims[3];
-    if (group < 1 || C % group || OC % group || Y->t.dims[1] != OC) return OCT_OK;
-    if (deconv ? W->t.dims[0] != C : W->t.dims[1] * group != C) return OCT_OK;
+    if (group < 1 || C % group || OC % group || Y->t.dims[1] != OC) return 0;
+    if (deconv ? W->t.dims[0] != C : W->t.dims[1] * group != C) return 0;
     const int64_t *v;
     int64_t strides[2] = {1, 1}, dil[2] = {1, 1}, pl[2] = {0, 0}, pr[2] = {0, 0};
     if (oct_attr_ints(n, "strides", &v) == 2) memcpy(strides, v, sizeof strides);
     if (oct_attr_ints(n, "dilations", &v) == 2) memcpy(dil, v, sizeof dil);
     const char *ap = oct_attr_str(n, "auto_pad", "NOTSET");
     int64_t in_sz[2] = {H, Wd}, out_sz[2] = {OH, OW}, k_sz[2] = {KH, KW};
-    if (deconv && (strcmp(ap, "NOTSET") || oct_attr_find(n, "output_shape"))) return OCT_OK;
+    if (deconv && (strcmp(ap, "NOTSET") || oct_attr_find(n, "output_shape"))) return 0;
     if (!strcmp(ap, "NOTSET")) {
         if (oct_attr_ints(n, "pads", &v) == 4) {
             pl[0] = v[0];
@@ -146,26 +140,65 @@ oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **out, oct_err
         int64_t span = (k_sz[i] - 1) * dil[i] + 1;
         pr[i] = deconv ? (in_sz[i] - 1) * strides[i] + span - pl[i] - out_sz[i]
                        : (out_sz[i] - 1) * strides[i] + span - in_sz[i] - pl[i];
-        if (pr[i] < 0 || pl[i] < 0 || strides[i] < 1 || dil[i] < 1) return OCT_OK;
+        if (pr[i] < 0 || pl[i] < 0 || strides[i] < 1 || dil[i] < 1) return 0;
     }
+    gm->deconv = deconv;
+    gm->has_bias = B != NULL;
+    gm->group = group;
+    gm->N = N;
+    gm->C = C;
+    gm->H = H;
+    gm->W = Wd;
+    gm->OC = OC;
+    gm->KH = KH;
+    gm->KW = KW;
+    gm->OH = OH;
+    gm->OW = OW;
+    memcpy(gm->strides, strides, sizeof strides);
+    memcpy(gm->dil, dil, sizeof dil);
+    memcpy(gm->pl, pl, sizeof pl);
+    memcpy(gm->pr, pr, sizeof pr);
+    return 1;
+}
 
-    /* Fusion: follow the single-consumer chain after the convolution. */
-    post_op ops[8];
-    int n_ops = 0, absorbed[8], n_abs = 0;
+int oct_dnnl_post_ops_has_alg(const oct_dnnl_post_op *ops, int n_ops, dnnl_alg_kind_t alg) {
+    for (int i = 0; i < n_ops; i++)
+        if (ops[i].binary_value < 0 && ops[i].alg == alg) return 1;
+    return 0;
+}
+
+/* 1 when ops[n_ops .. n_ops + w) repeat an eltwise kind already in ops[0 ..
+ * n_ops) or among themselves. oneDNN 2.6's x64 JIT post-op chains compute a
+ * repeated eltwise kind with the first one's alpha/beta (measured: Clip(0, 2)
+ * after Clip(-128, 127) does not clamp at 2; linear x4 then x0.25 gives x16),
+ * so a chain never holds one kind twice. */
+static int repeats(const oct_dnnl_post_op *ops, int n_ops, int w) {
+    for (int i = n_ops; i < n_ops + w; i++)
+        if (oct_dnnl_post_ops_has_alg(ops, i, ops[i].alg)) return 1;
+    return 0;
+}
+
+int oct_dnnl_conv_fusion(const oct_exec *x, int node, oct_dnnl_post_op ops[8], int absorbed[8], int *n_absorbed,
+                         int *out_value) {
+    const oct_graph *g = x->g;
+    const oct_node *n = &g->nodes[node];
+    int n_ops = 0, n_abs = 0;
     int cur = n->out[0];
     for (int guard = 0; guard < 4 && n_ops < 6; guard++) {
         int c = sole_consumer(x, cur);
         int consumers = oct_exec_consumers(x, cur, NULL);
         const oct_node *cn = c >= 0 ? &g->nodes[c] : NULL;
         int w;
-        if (cn && (w = activation(x, cn, &ops[n_ops])) > 0 && cn->n_out >= 1 && cn->out[0] >= 0) {
+        if (cn && (w = activation(x, cn, &ops[n_ops])) > 0 && !repeats(ops, n_ops, w) && cn->n_out >= 1 &&
+            cn->out[0] >= 0) {
             n_ops += w;
             absorbed[n_abs++] = c;
             cur = cn->out[0];
             continue;
         }
         /* SiLU: cur feeds exactly Sigmoid(cur) and Mul(cur, that). */
-        if (consumers == 2 && !g->values[cur].is_output && !(x->keep && cur < x->keep_n && x->keep[cur])) {
+        if (consumers == 2 && !g->values[cur].is_output && !(x->keep && cur < x->keep_n && x->keep[cur]) &&
+            !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_swish)) {
             int sig = -1, mul = -1;
             for (int i = 0; i < g->n_nodes; i++) {
                 const oct_node *m = &g->nodes[i];
@@ -180,7 +213,7 @@ oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **out, oct_err
                 const oct_node *m = &g->nodes[mul];
                 int s = g->nodes[sig].out[0];
                 if ((m->in[0] == cur && m->in[1] == s) || (m->in[1] == cur && m->in[0] == s)) {
-                    ops[n_ops++] = (post_op){dnnl_eltwise_swish, 1.0f, 0, -1};
+                    ops[n_ops++] = (oct_dnnl_post_op){dnnl_eltwise_swish, 1.0f, 0, -1};
                     absorbed[n_abs++] = sig;
                     absorbed[n_abs++] = mul;
                     cur = m->out[0];
@@ -194,7 +227,7 @@ oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **out, oct_err
             if (other >= 0 && other != cur && same_shape(&g->values[other].t, &g->values[cur].t)) {
                 int prod = g->values[other].producer;
                 if (prod < node && !g->values[other].is_const) {
-                    ops[n_ops++] = (post_op){dnnl_binary_add, 0, 0, other};
+                    ops[n_ops++] = (oct_dnnl_post_op){dnnl_binary_add, 0, 0, other};
                     absorbed[n_abs++] = c;
                     cur = cn->out[0];
                     continue;
@@ -203,6 +236,39 @@ oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **out, oct_err
         }
         break;
     }
+
+    *n_absorbed = n_abs;
+    *out_value = cur;
+    return n_ops;
+}
+
+void oct_dnnl_append_post_ops(dnnl_post_ops_t po, const oct_dnnl_post_op *ops, int n_ops,
+                              const dnnl_memory_desc_t *dst_md) {
+    for (int i = 0; i < n_ops; i++) {
+        if (ops[i].binary_value >= 0)
+            dnnl_post_ops_append_binary(po, dnnl_binary_add, dst_md);
+        else
+            dnnl_post_ops_append_eltwise(po, 1.0f, ops[i].alg, ops[i].alpha, ops[i].beta);
+    }
+}
+
+oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **out, oct_error *err) {
+    *out = NULL;
+    oct_graph *g = x->g;
+    oct_node *n = &g->nodes[node];
+    oct_dnnl_conv_geom gm;
+    if (!oct_dnnl_conv_geometry(x, node, &gm)) return OCT_OK;
+    const oct_value *W = &g->values[n->in[1]];
+    const oct_value *B = gm.has_bias ? &g->values[n->in[2]] : NULL;
+    int deconv = gm.deconv;
+    int64_t group = gm.group, N = gm.N, C = gm.C, H = gm.H, Wd = gm.W, OC = gm.OC, KH = gm.KH, KW = gm.KW,
+            OH = gm.OH, OW = gm.OW;
+    const int64_t *strides = gm.strides, *dil = gm.dil, *pl = gm.pl, *pr = gm.pr;
+
+    /* Fusion: follow the single-consumer chain after the convolution. */
+    oct_dnnl_post_op ops[8];
+    int absorbed[8], n_abs = 0, cur = -1;
+    int n_ops = oct_dnnl_conv_fusion(x, node, ops, absorbed, &n_abs, &cur);
 
     oct_dnnl *d = x->dnnl;
     dnnl_memory_desc_t src_md, w_md, w_plain, b_md, dst_md;
@@ -234,15 +300,7 @@ oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **out, oct_err
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_attr_create(&attr);
     dnnl_post_ops_create(&po);
-    dnnl_memory_desc_t bin_md[8];
-    for (int i = 0; i < n_ops; i++) {
-        if (ops[i].binary_value >= 0) {
-            bin_md[i] = dst_md;
-            dnnl_post_ops_append_binary(po, dnnl_binary_add, &bin_md[i]);
-        } else {
-            dnnl_post_ops_append_eltwise(po, 1.0f, ops[i].alg, ops[i].alpha, ops[i].beta);
-        }
-    }
+    oct_dnnl_append_post_ops(po, ops, n_ops, &dst_md);
     dnnl_primitive_attr_set_post_ops(attr, po);
     dnnl_status_t ds_ = dnnl_primitive_desc_create(&pd, &cd, attr, d->engine, NULL);
     dnnl_post_ops_destroy(po);

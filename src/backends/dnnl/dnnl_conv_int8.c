@@ -1,0 +1,315 @@
+/* INT8 Conv on oneDNN for sessions that run a plan with real INT8 kernels
+ * (oct_session_create_int8). Same results as the simulation up to float
+ * rounding:
+ *
+ *   simulation  y = post_ops(conv(q_x * s_x, q_w * s_w[oc]) + b)   (fp32)
+ *   here        y = post_ops(s_x * s_w[oc] * acc_s32 + b),
+ *               acc_s32 = sum q_x * q_w                            (exact)
+ *
+ * q_x are the input's int8 codes under the plan scale s_x. The session's
+ * observer fake-quantizes every INT8 tensor where it is produced (as in the
+ * simulation), so the input already holds q_x * s_x and oneDNN's reorder
+ * x * (1 / s_x), rounded to nearest even and saturated, recovers q_x exactly
+ * (the product is within a few float ulps of an integer <= 128). q_w and
+ * s_w are the codes and scales of quant/weights.h: the graph holds the
+ * fake-quantized weights and the simulation recorded the scales.
+ *
+ * Why u8 sources, and two passes for signed inputs: without VNNI, oneDNN's
+ * x86 INT8 convolutions multiply with vpmaddubsw (u8 x s8 pairs summed with
+ * signed 16-bit saturation). For an s8 source they shift it by 128 and halve
+ * the weights (weights memory "scale_adjust" 0.5) so the pairs cannot
+ * saturate, which rounds every odd weight code: 7-bit weights, not the
+ * plan's. A u8 source of at most 128 with |q_w| <= 127 cannot saturate
+ * (2 * 128 * 127 < 32767) and needs no adjustment, so:
+ *   - an input proven non-negative (Relu, Clip(min >= 0), Sigmoid,
+ *     HardSigmoid produce it) runs as one u8 convolution;
+ *   - any other input is split, q_x = p - n with p = max(q_x, 0) in 0..127
+ *     and n = max(-q_x, 0) in 0..128, and runs as conv(p) then conv(n) with
+ *     output scale -s_x * s_w[oc] and a sum post-op: twice the work, exact.
+ * oneDNN v2 applies the output scale to (acc + bias), so the bias is given
+ * as b / (s_x * s_w[oc]) (f32). The fused tail (activations, SiLU, residual
+ * Add) is the FP32 path's (oct_dnnl_conv_fusion), applied after the
+ * scaling, so the kernel writes the same f32 tensor the simulation does. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/dnnl/dnnl_common.h"
+#include "core/arith.h"
+
+typedef struct {
+    oct_kernel base;
+    int split;             /* signed input: p and n passes */
+    oct_dnnl_prim q[2];    /* f32 -> u8 reorders: p, n */
+    oct_dnnl_prim conv[2]; /* convolutions on p, n */
+    unsigned char *buf[2]; /* the u8 sources */
+    char impl[128];
+} int8_kernel;
+
+static oct_status int8_run(oct_kernel *kb, oct_exec *x, oct_error *err) {
+    int8_kernel *k = (int8_kernel *)kb;
+    oct_tensor *y = oct_exec_tensor(x, k->base.out_values[0]);
+    OCT_TRY(oct_exec_prepare_output(y, 0));
+    for (int h = 0; h < 1 + k->split; h++) {
+        OCT_TRY(oct_dnnl_execute(&k->q[h], kb, x, err));
+        OCT_TRY(oct_dnnl_execute(&k->conv[h], kb, x, err));
+    }
+    return OCT_OK;
+}
+
+static void int8_destroy(oct_kernel *kb) {
+    int8_kernel *k = (int8_kernel *)kb;
+    for (int h = 0; h < 2; h++) {
+        oct_dnnl_prim_destroy(&k->q[h]);
+        oct_dnnl_prim_destroy(&k->conv[h]);
+        free(k->buf[h]);
+    }
+    free(k);
+}
+
+/* Binds a primitive argument to a buffer owned by the kernel (the memory
+ * object is destroyed with the primitive, the buffer by int8_destroy). */
+static oct_status arg_buffer(oct_dnnl *d, oct_dnnl_prim *p, int arg, const dnnl_memory_desc_t *md,
+                             void *buf, oct_error *err) {
+    if (p->n_args >= OCT_DNNL_MAX_ARGS)
+        return oct_fail(err, OCT_E_RUNTIME, "too many oneDNN arguments");
+    dnnl_memory_t m;
+    OCT_TRY(oct_dnnl_check(dnnl_memory_create(&m, md, d->engine, buf), "memory", NULL, err));
+    p->args[p->n_args].arg = arg;
+    p->args[p->n_args].memory = m;
+    p->arg_slot[p->n_args] = -1;
+    p->n_args++;
+    return OCT_OK;
+}
+
+static int const_scalar_ge0(const oct_graph *g, const oct_node *n, int input) {
+    if (input >= n->n_in || n->in[input] < 0) return 0;
+    const oct_value *v = &g->values[n->in[input]];
+    if (!v->is_const || v->t.dtype != OCT_FLOAT || oct_numel(&v->t) != 1 || !v->t.data) return 0;
+    return *(const float *)v->t.data >= 0;
+}
+
+/* 1 when value v cannot hold a negative number (NaN aside): the op that
+ * produces it clamps at 0 or above. Its int8 codes are then 0..127. */
+static int nonnegative(const oct_graph *g, int v) {
+    int p = g->values[v].producer;
+    if (p < 0) return 0;
+    const oct_node *n = &g->nodes[p];
+    if (n->domain[0] || n->n_out < 1 || n->out[0] != v) return 0;
+    if (!strcmp(n->op_type, "Relu") || !strcmp(n->op_type, "Sigmoid") ||
+        !strcmp(n->op_type, "HardSigmoid"))
+        return 1;
+    if (!strcmp(n->op_type, "Clip")) {
+        if (n->opset < 11) return oct_attr_float(n, "min", -1.0f) >= 0;
+        return const_scalar_ge0(g, n, 1);
+    }
+    return 0;
+}
+
+/* The f32 -> u8 reorder of the input with scale `scale` (rounds to nearest
+ * even and saturates to 0..255; codes here never exceed 128). */
+static oct_status make_quantize(oct_dnnl *d, oct_dnnl_prim *p, const dnnl_memory_desc_t *f32_md,
+                                const dnnl_memory_desc_t *u8_md, float scale, void *buf,
+                                const char *node, oct_error *err) {
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t rpd = NULL;
+    OCT_TRY(oct_dnnl_check(dnnl_primitive_attr_create(&attr), "attribute", node, err));
+    oct_status st = oct_dnnl_check(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &scale),
+                                   "reorder scale", node, err);
+    if (!st)
+        st = oct_dnnl_check(
+            dnnl_reorder_primitive_desc_create(&rpd, f32_md, d->engine, u8_md, d->engine, attr),
+            "int8 quantize reorder", node, err);
+    dnnl_primitive_attr_destroy(attr);
+    if (!st) st = oct_dnnl_prim_create(p, rpd, err);
+    if (rpd) dnnl_primitive_desc_destroy(rpd);
+    if (!st) st = oct_dnnl_arg_slot(d, p, DNNL_ARG_FROM, f32_md, OCT_SLOT_IN(0), err);
+    if (!st) st = arg_buffer(d, p, DNNL_ARG_TO, u8_md, buf, err);
+    return st;
+}
+
+oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oct_error *err) {
+    *out = NULL;
+    const oct_exec_int8 *q8 = x->int8;
+    oct_graph *g = x->g;
+    const oct_node *n = &g->nodes[node];
+    if (!q8 || node >= q8->n_nodes || !q8->w_scales[node] || strcmp(n->op_type, "Conv"))
+        return OCT_OK;
+    if (n->n_in < 2 || n->in[0] < 0 || n->in[0] >= q8->n_values) return OCT_OK;
+    float s_x = q8->act_scale[n->in[0]];
+    if (!(s_x > 0)) return OCT_OK; /* input not a symmetric int8 tensor: simulated */
+    oct_dnnl_conv_geom gm;
+    if (!oct_dnnl_conv_geometry(x, node, &gm) || gm.deconv || q8->n_w_scales[node] != gm.OC)
+        return OCT_OK;
+    const float *s_w = q8->w_scales[node];
+    const oct_value *W = &g->values[n->in[1]];
+    const oct_value *B = gm.has_bias ? &g->values[n->in[2]] : NULL;
+
+    oct_dnnl_post_op ops[12]; /* the fused tail (<= 8) and the output quantization (4) */
+    int absorbed[8], n_abs = 0, cur = -1;
+    int n_ops = oct_dnnl_conv_fusion(x, node, ops, absorbed, &n_abs, &cur);
+    int split = !nonnegative(g, n->in[0]);
+    /* An INT8 output: fake-quantize it in the post-ops, as the observer
+     * would: clamp(round_half_even(y * (1 / s_y)), -128, 127) * s_y, saving
+     * the observer's pass over the tensor. The product by the reciprocal can
+     * differ from y / s_y in the last bit, which moves a value sitting on a
+     * rounding tie by one step, the same kind of difference as the
+     * accumulation order (see the top). Each eltwise kind at most once per
+     * chain (oct_dnnl_post_ops_has_alg): clip_v2 for the clamp, pow(x, 1)
+     * scaled by s_y for the last product; a tail that already has a linear
+     * or round leaves the quantization to the observer. */
+    float s_y = cur < q8->n_values ? q8->act_scale[cur] : 0;
+    if (s_y > 0 && n_ops + 4 <= 12 && !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_linear) &&
+        !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_round) &&
+        !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_clip_v2) &&
+        !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_pow)) {
+        ops[n_ops++] = (oct_dnnl_post_op){dnnl_eltwise_linear, 1.0f / s_y, 0, -1};
+        ops[n_ops++] = (oct_dnnl_post_op){dnnl_eltwise_round, 0, 0, -1};
+        ops[n_ops++] = (oct_dnnl_post_op){dnnl_eltwise_clip_v2, -128.0f, 127.0f, -1};
+        ops[n_ops++] = (oct_dnnl_post_op){dnnl_eltwise_pow, s_y, 1.0f, -1};
+    } else {
+        s_y = 0;
+    }
+
+    oct_dnnl *d = x->dnnl;
+    int64_t G = gm.group, OC = gm.OC, C = gm.C;
+    dnnl_memory_desc_t f32_md, u8_md, w_md, w_plain, b_md, dst_md;
+    dnnl_dims_t sd = {gm.N, C, gm.H, gm.W}, dd = {gm.N, OC, gm.OH, gm.OW};
+    dnnl_dims_t wd5 = {G, OC / G, C / G, gm.KH, gm.KW}, wd4 = {OC, C, gm.KH, gm.KW}, bd = {OC};
+    dnnl_memory_desc_init_by_tag(&f32_md, 4, sd, dnnl_f32, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&u8_md, 4, sd, dnnl_u8, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&dst_md, 4, dd, dnnl_f32, dnnl_nhwc);
+    if (G > 1) {
+        dnnl_memory_desc_init_by_tag(&w_md, 5, wd5, dnnl_s8, dnnl_format_tag_any);
+        dnnl_memory_desc_init_by_tag(&w_plain, 5, wd5, dnnl_s8, dnnl_goihw);
+    } else {
+        dnnl_memory_desc_init_by_tag(&w_md, 4, wd4, dnnl_s8, dnnl_format_tag_any);
+        dnnl_memory_desc_init_by_tag(&w_plain, 4, wd4, dnnl_s8, dnnl_oihw);
+    }
+    dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_x);
+    dnnl_dims_t ds = {gm.strides[0], gm.strides[1]}, dl = {gm.dil[0] - 1, gm.dil[1] - 1},
+                pdl = {gm.pl[0], gm.pl[1]}, pdr = {gm.pr[0], gm.pr[1]};
+
+    /* Output scales s_x * s_w[oc] (negated for the n pass), the bias in
+     * accumulator units, the int8 weight codes. */
+    size_t per_oc = (size_t)(C / G * gm.KH * gm.KW);
+    float *scales = malloc(sizeof(float) * 2 * (size_t)OC);
+    float *bias = B ? malloc(sizeof(float) * (size_t)OC) : NULL;
+    int8_t *codes = malloc((size_t)OC * per_oc + 1);
+    int8_kernel *k = calloc(1, sizeof *k);
+    size_t src_bytes = (size_t)(gm.N * C * gm.H * gm.W);
+    if (k) {
+        k->buf[0] = malloc(src_bytes + 64);
+        k->buf[1] = split ? malloc(src_bytes + 64) : NULL;
+    }
+    oct_status st = OCT_OK;
+    if (!scales || (B && !bias) || !codes || !k || !k->buf[0] || (split && !k->buf[1]))
+        st = oct_fail(err, OCT_E_NOMEM, "node '%s': out of memory for the INT8 convolution",
+                      n->name);
+    for (int64_t c = 0; !st && c < OC; c++) {
+        scales[c] = s_x * s_w[c];
+        scales[OC + c] = -scales[c];
+        /* s_x * s_w underflowing (or overflowing) float: the simulation
+         * runs the node instead */
+        if (!isnormal(scales[c])) st = OCT_E_UNSUPPORTED;
+        if (!st && B) bias[c] = ((const float *)B->t.data)[c] / scales[c];
+    }
+    if (!st) oct_quantize_s8_channels(W->t.data, codes, 1, (size_t)OC, per_oc, s_w);
+
+    if (k) k->split = split;
+    int n_res = 0;
+    for (int h = 0; !st && h < 1 + split; h++) {
+        /* the p pass carries the bias; the n pass adds onto it, then the tail */
+        st = make_quantize(d, &k->q[h], &f32_md, &u8_md, h ? -1.0f / s_x : 1.0f / s_x, k->buf[h],
+                           n->name, err);
+        if (st) break;
+        dnnl_convolution_desc_t cd;
+        int with_bias = B && h == 0;
+        if (dnnl_dilated_convolution_forward_desc_init(
+                &cd, dnnl_forward_inference, dnnl_convolution_direct, &u8_md, &w_md,
+                with_bias ? &b_md : NULL, &dst_md, ds, dl, pdl, pdr) != dnnl_success) {
+            st = OCT_E_UNSUPPORTED;
+            break;
+        }
+        dnnl_primitive_attr_t attr = NULL;
+        dnnl_post_ops_t po = NULL;
+        dnnl_primitive_desc_t pd = NULL;
+        dnnl_primitive_attr_create(&attr);
+        dnnl_post_ops_create(&po);
+        dnnl_primitive_attr_set_output_scales(attr, OC, 1 << 1, scales + (h ? OC : 0));
+        int tail = !split || h == 1, first_op = 0;
+        if (split && h == 1) {
+            dnnl_post_ops_append_sum(po, 1.0f);
+            first_op = 1;
+        }
+        if (tail) oct_dnnl_append_post_ops(po, ops, n_ops, &dst_md);
+        dnnl_primitive_attr_set_post_ops(attr, po);
+        dnnl_status_t pst = dnnl_primitive_desc_create(&pd, &cd, attr, d->engine, NULL);
+        dnnl_post_ops_destroy(po);
+        dnnl_primitive_attr_destroy(attr);
+        if (pst != dnnl_success) {
+            st = OCT_E_UNSUPPORTED; /* oneDNN has no INT8 kernel for it: simulated FP32 instead */
+            break;
+        }
+        const dnnl_memory_desc_t *w_best =
+            dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+        if (w_best->extra.flags & dnnl_memory_extra_flag_scale_adjust) {
+            /* would round the weight codes (see the top of the file) */
+            dnnl_primitive_desc_destroy(pd);
+            st = OCT_E_UNSUPPORTED;
+            break;
+        }
+        dnnl_memory_t wmem = NULL, bmem = NULL;
+        st = oct_dnnl_prim_create(&k->conv[h], pd, err);
+        if (!st) st = arg_buffer(d, &k->conv[h], DNNL_ARG_SRC, &u8_md, k->buf[h], err);
+        if (!st) st = oct_dnnl_arg_owned(d, &k->conv[h], DNNL_ARG_WEIGHTS, w_best, &wmem, err);
+        if (!st) st = oct_dnnl_fill(d, wmem, &w_plain, codes, err);
+        if (!st && with_bias)
+            st = oct_dnnl_arg_owned(d, &k->conv[h], DNNL_ARG_BIAS, &b_md, &bmem, err);
+        if (!st && with_bias) st = oct_dnnl_fill(d, bmem, &b_md, bias, err);
+        if (!st)
+            st = oct_dnnl_arg_slot(d, &k->conv[h], DNNL_ARG_DST, &dst_md, OCT_SLOT_OUT(0), err);
+        n_res = 0;
+        for (int i = 0; !st && tail && i < n_ops; i++)
+            if (ops[i].binary_value >= 0) {
+                n_res++;
+                st = oct_dnnl_arg_slot(
+                    d, &k->conv[h], DNNL_ARG_ATTR_MULTIPLE_POST_OP(i + first_op) | DNNL_ARG_SRC_1,
+                    &dst_md, OCT_SLOT_IN(n_res), err);
+            }
+        dnnl_primitive_desc_destroy(pd);
+    }
+    free(scales);
+    free(bias);
+    free(codes);
+    if (st) {
+        if (k) int8_destroy(&k->base);
+        /* oneDNN declining is not an error: the FP32 kernel runs the
+         * simulation of this node instead */
+        return st == OCT_E_UNSUPPORTED ? OCT_OK : st;
+    }
+    const char *impl = k->conv[0].impl;
+    if (!strncmp(impl, "dnnl:", 5)) impl += 5;
+    snprintf(k->impl, sizeof k->impl, "dnnl:int8:%s%s", impl, split ? ":pn" : "");
+    k->base.impl = k->impl;
+    k->base.node = node;
+    k->base.n_absorbed = n_abs;
+    memcpy(k->base.absorbed, absorbed, sizeof(int) * (size_t)n_abs);
+    k->base.n_in = 1;
+    k->base.in_values[0] = n->in[0];
+    k->base.in_accept[0] = OCT_ACCEPT_NHWC;
+    for (int i = 0; i < n_ops; i++)
+        if (ops[i].binary_value >= 0) {
+            k->base.in_values[k->base.n_in] = ops[i].binary_value;
+            k->base.in_accept[k->base.n_in++] = OCT_ACCEPT_NHWC;
+        }
+    k->base.n_out = 1;
+    k->base.out_values[0] = cur;
+    k->base.out_layout[0] = OCT_LAYOUT_NHWC;
+    k->base.run = int8_run;
+    k->base.destroy = int8_destroy;
+    if (s_y > 0) q8->kernel_quantized[cur] = 1;
+    *out = &k->base;
+    return OCT_OK;
+}

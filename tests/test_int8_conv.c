@@ -1,0 +1,509 @@
+/* The INT8 convolution (oct_session_create_int8, src/backends/dnnl/
+ * dnnl_conv_int8.c) against the simulation on the reference kernels
+ * (oct_session_create_simulated with force_reference), on small one-Conv
+ * ONNX models written here: random data (never all zeros), odd channel
+ * counts and sizes, strides, dilations, padding, groups, depthwise, with and
+ * without bias, fused activations (Relu, SiLU, Clip), a fused residual Add,
+ * signed inputs (two u8 passes) and non-negative ones (Relu before the
+ * Conv: one pass), and an INT8 output tensor.
+ *
+ * The bound. Both sides compute the same real number: the conv of the same
+ * int8 codes (input codes under the plan scale, weight codes and scales of
+ * quant/weights.h) plus the same bias. The INT8 kernel accumulates exactly
+ * in int32 and scales once; the simulation sums float products q_x*s_x *
+ * q_w*s_w. So where the output is a float tensor they differ by float
+ * rounding only: at most ~K ulps of sum |x w| (K = taps per output), far
+ * below 1e-4 of the output's range, which is what is checked; where the
+ * plan makes the output int8, a value whose pre-rounding results sit on
+ * either side of a rounding boundary moves by one output step, so the bound
+ * is one step (the output scale), and such moves must stay rare (< 1%).
+ * Every case reports its max error in output steps (step = the output's
+ * scale, or amax/127 for a float output). A case also fails when the INT8
+ * kernel did not run (oneDNN declined), so the test cannot pass vacuously.
+ * Prints "N passed, N failed"; exits 77 (skip) without oneDNN. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arith.h"
+#include "octet/octet.h"
+#include "octet/quant.h"
+#include "quant/plan.h"
+
+static int n_pass, n_fail;
+
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            n_pass++;                                                                              \
+        } else {                                                                                   \
+            n_fail++;                                                                              \
+            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
+            printf(__VA_ARGS__);                                                                   \
+            printf("\n");                                                                          \
+        }                                                                                          \
+    } while (0)
+
+static uint32_t rng_state = 2463534242u;
+static uint32_t rnd(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 17;
+    rng_state ^= rng_state << 5;
+    return rng_state;
+}
+/* Uniform in [-1, 1). */
+static float urand(void) { return (float)((rnd() >> 8) * (1.0 / 8388608.0) - 1.0); }
+
+/* ---- a minimal protobuf writer for ONNX models ---------------------------- */
+
+typedef struct {
+    unsigned char *p;
+    size_t n, cap;
+    int oom;
+} buf;
+
+static void put(buf *b, const void *d, size_t n) {
+    if (b->oom) return;
+    if (b->n + n > b->cap) {
+        size_t nc = (b->n + n) * 2 + 64;
+        unsigned char *np = realloc(b->p, nc);
+        if (!np) {
+            b->oom = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = nc;
+    }
+    memcpy(b->p + b->n, d, n);
+    b->n += n;
+}
+static void varint(buf *b, uint64_t v) {
+    unsigned char c[10];
+    int k = 0;
+    do {
+        c[k] = (unsigned char)(v & 0x7f);
+        v >>= 7;
+        if (v) c[k] |= 0x80;
+        k++;
+    } while (v);
+    put(b, c, (size_t)k);
+}
+static void key(buf *b, int field, int wire) { varint(b, (uint64_t)field << 3 | (uint64_t)wire); }
+static void f_varint(buf *b, int field, int64_t v) {
+    key(b, field, 0);
+    varint(b, (uint64_t)v);
+}
+static void f_bytes(buf *b, int field, const void *d, size_t n) {
+    key(b, field, 2);
+    varint(b, n);
+    put(b, d, n);
+}
+static void f_str(buf *b, int field, const char *s) { f_bytes(b, field, s, strlen(s)); }
+static void f_msg(buf *b, int field, buf *m) {
+    f_bytes(b, field, m->p, m->n);
+    b->oom |= m->oom;
+    free(m->p);
+    memset(m, 0, sizeof *m);
+}
+
+/* AttributeProto: INTS (type 7) or INT (type 2). */
+static void attr_ints(buf *node, const char *name, int n, const int64_t *v) {
+    buf a = {0};
+    f_str(&a, 1, name);
+    for (int i = 0; i < n; i++)
+        f_varint(&a, 8, v[i]);
+    f_varint(&a, 20, 7);
+    f_msg(node, 5, &a);
+}
+static void attr_int(buf *node, const char *name, int64_t v) {
+    buf a = {0};
+    f_str(&a, 1, name);
+    f_varint(&a, 3, v);
+    f_varint(&a, 20, 2);
+    f_msg(node, 5, &a);
+}
+
+static void tensor_init(buf *graph, const char *name, int nd, const int64_t *dims,
+                        const float *data, size_t n) {
+    buf t = {0};
+    for (int i = 0; i < nd; i++)
+        f_varint(&t, 1, dims[i]);
+    f_varint(&t, 2, 1); /* FLOAT */
+    f_str(&t, 8, name);
+    f_bytes(&t, 9, data, n * sizeof(float));
+    f_msg(graph, 5, &t);
+}
+
+static void value_info(buf *graph, int field, const char *name, int nd, const int64_t *dims) {
+    buf shape = {0}, tt = {0}, tp = {0}, vi = {0};
+    for (int i = 0; i < nd; i++) {
+        buf d = {0};
+        f_varint(&d, 1, dims[i]);
+        f_msg(&shape, 1, &d);
+    }
+    f_varint(&tt, 1, 1);
+    f_msg(&tt, 2, &shape);
+    f_msg(&tp, 1, &tt);
+    f_str(&vi, 1, name);
+    f_msg(&vi, 2, &tp);
+    f_msg(graph, field, &vi);
+}
+
+static void node(buf *graph, const char *name, const char *op, int n_in, const char *const *in,
+                 const char *out, buf *attrs) {
+    buf nd = {0};
+    for (int i = 0; i < n_in; i++)
+        f_str(&nd, 1, in[i]);
+    f_str(&nd, 2, out);
+    f_str(&nd, 3, name);
+    f_str(&nd, 4, op);
+    if (attrs && attrs->n) put(&nd, attrs->p, attrs->n);
+    if (attrs) {
+        free(attrs->p);
+        memset(attrs, 0, sizeof *attrs);
+    }
+    f_msg(graph, 1, &nd);
+}
+
+/* ---- the cases -------------------------------------------------------------- */
+
+/* ACT_CLIP2: Clip(-0.5, 1.5) then Clip(0, 1), two post-ops of one kind */
+enum { ACT_NONE, ACT_RELU, ACT_SILU, ACT_CLIP, ACT_CLIP2 };
+
+typedef struct {
+    const char *what;
+    int64_t n, c, h, w, oc, kh, kw, stride, dil, pad, group;
+    int bias, act, relu_in, residual, out_int8;
+    int extreme; /* inputs beyond the range (every code +-127/128), weights of one sign */
+    int variant; /* VAR_* */
+} conv_case;
+
+/* VAR_ASYM: the input is asymmetric uint8 in the plan, which the INT8 kernel
+ * refuses (the simulation runs the node: no INT8 kernel expected);
+ * VAR_PER_TENSOR: the plan quantizes weights per tensor. */
+enum { VAR_NONE, VAR_ASYM, VAR_PER_TENSOR };
+
+static int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pad) {
+    return (in + 2 * pad - ((k - 1) * d + 1)) / s + 1;
+}
+
+/* Writes the model; returns malloc'ed bytes. Tensors: "x" (graph input; with
+ * relu_in the Conv reads "xr" = Relu(x)), "r" (residual input), "y". */
+static unsigned char *make_model(const conv_case *cc, const float *wt, const float *bias,
+                                 size_t *size) {
+    buf g = {0}, a = {0};
+    int64_t oh = out_size(cc->h, cc->kh, cc->stride, cc->dil, cc->pad);
+    int64_t ow = out_size(cc->w, cc->kw, cc->stride, cc->dil, cc->pad);
+    int64_t xd[4] = {cc->n, cc->c, cc->h, cc->w}, yd[4] = {cc->n, cc->oc, oh, ow};
+    int64_t wd[4] = {cc->oc, cc->c / cc->group, cc->kh, cc->kw}, bd[1] = {cc->oc};
+    const char *conv_in = "x";
+    if (cc->relu_in) {
+        const char *in[1] = {"x"};
+        node(&g, "relu_in", "Relu", 1, in, "xr", NULL);
+        conv_in = "xr";
+    }
+    const char *cin[3] = {conv_in, "w", "b"};
+    int64_t st[2] = {cc->stride, cc->stride}, dl[2] = {cc->dil, cc->dil},
+            pd[4] = {cc->pad, cc->pad, cc->pad, cc->pad};
+    attr_ints(&a, "strides", 2, st);
+    attr_ints(&a, "dilations", 2, dl);
+    attr_ints(&a, "pads", 4, pd);
+    attr_int(&a, "group", cc->group);
+    const char *cur = cc->act == ACT_NONE && !cc->residual ? "y" : "conv_out";
+    node(&g, "conv", "Conv", cc->bias ? 3 : 2, cin, cur, &a);
+    if (cc->act == ACT_CLIP2) {
+        const char *in[3] = {cur, "clip_lo", "clip_hi"};
+        node(&g, "act0", "Clip", 3, in, "clip0_out", NULL);
+        cur = "clip0_out";
+    }
+    if (cc->act != ACT_NONE) {
+        const char *next = cc->residual ? "act_out" : "y";
+        if (cc->act == ACT_RELU) {
+            const char *in[1] = {cur};
+            node(&g, "act", "Relu", 1, in, next, NULL);
+        } else if (cc->act == ACT_CLIP) {
+            const char *in[3] = {cur, "clip_lo", "clip_hi"};
+            node(&g, "act", "Clip", 3, in, next, NULL);
+        } else if (cc->act == ACT_CLIP2) {
+            const char *in[3] = {cur, "clip2_lo", "clip2_hi"};
+            node(&g, "act", "Clip", 3, in, next, NULL);
+        } else {
+            const char *in1[1] = {cur};
+            node(&g, "sig", "Sigmoid", 1, in1, "sig_out", NULL);
+            const char *in2[2] = {cur, "sig_out"};
+            node(&g, "act", "Mul", 2, in2, next, NULL);
+        }
+        cur = next;
+    }
+    if (cc->residual) {
+        const char *in[2] = {cur, "r"};
+        node(&g, "add", "Add", 2, in, "y", NULL);
+    }
+    f_str(&g, 2, "int8_conv_case");
+    tensor_init(&g, "w", 4, wd, wt, (size_t)(wd[0] * wd[1] * wd[2] * wd[3]));
+    if (cc->bias) tensor_init(&g, "b", 1, bd, bias, (size_t)cc->oc);
+    if (cc->act == ACT_CLIP || cc->act == ACT_CLIP2) {
+        float lo = -0.5f, hi = 1.5f, lo2 = 0.0f, hi2 = 1.0f;
+        tensor_init(&g, "clip_lo", 0, NULL, &lo, 1);
+        tensor_init(&g, "clip_hi", 0, NULL, &hi, 1);
+        if (cc->act == ACT_CLIP2) {
+            tensor_init(&g, "clip2_lo", 0, NULL, &lo2, 1);
+            tensor_init(&g, "clip2_hi", 0, NULL, &hi2, 1);
+        }
+    }
+    value_info(&g, 11, "x", 4, xd);
+    if (cc->residual) value_info(&g, 11, "r", 4, yd);
+    value_info(&g, 12, "y", 4, yd);
+    buf m = {0}, op = {0};
+    f_varint(&m, 1, 8); /* ir_version */
+    f_str(&op, 1, "");
+    f_varint(&op, 2, 13);
+    f_msg(&m, 8, &op);
+    f_msg(&m, 7, &g);
+    if (m.oom || g.oom || a.oom) {
+        free(m.p);
+        return NULL;
+    }
+    *size = m.n;
+    return m.p;
+}
+
+typedef struct {
+    double max_steps; /* max |int8 - sim| in output steps */
+    double frac_moved;
+    int int8_kernels;
+} case_result;
+
+static float amax_of(const float *x, size_t n) {
+    float a = 0;
+    for (size_t i = 0; i < n; i++)
+        if (fabsf(x[i]) > a) a = fabsf(x[i]);
+    return a;
+}
+
+static int run_case(const conv_case *cc) {
+    int64_t oh = out_size(cc->h, cc->kh, cc->stride, cc->dil, cc->pad);
+    int64_t ow = out_size(cc->w, cc->kw, cc->stride, cc->dil, cc->pad);
+    size_t nx = (size_t)(cc->n * cc->c * cc->h * cc->w), ny = (size_t)(cc->n * cc->oc * oh * ow);
+    size_t nw = (size_t)(cc->oc * (cc->c / cc->group) * cc->kh * cc->kw);
+    float *x = malloc(nx * sizeof(float)), *r = malloc(ny * sizeof(float)),
+          *wt = malloc(nw * sizeof(float));
+    float *bias = malloc((size_t)cc->oc * sizeof(float)), *ysim = malloc(ny * sizeof(float));
+    oct_model *m = NULL;
+    oct_session *ss = NULL, *si = NULL;
+    oct_plan *plan = NULL;
+    oct_error err = {0};
+    unsigned char *model = NULL;
+    int ok = 0;
+    if (!x || !r || !wt || !bias || !ysim) goto done;
+    /* Per output channel, a different weight magnitude, so per-channel
+     * scales differ; inputs mostly within the plan range, some beyond it
+     * (saturation). */
+    for (int64_t o = 0; o < cc->oc; o++) {
+        float mag = 0.05f + 0.5f * (float)(rnd() % 100) / 100.0f;
+        size_t per = nw / (size_t)cc->oc;
+        for (size_t i = 0; i < per; i++)
+            wt[(size_t)o * per + i] =
+                cc->extreme ? mag * (0.9f + 0.1f * fabsf(urand())) : mag * urand();
+        bias[o] = 0.3f * urand();
+    }
+    for (size_t i = 0; i < nx; i++)
+        x[i] = cc->extreme ? (rnd() & 1 ? 2.0f : -2.0f) : 2.0f * urand();
+    for (size_t i = 0; i < ny; i++)
+        r[i] = urand();
+    size_t size = 0;
+    model = make_model(cc, wt, bias, &size);
+    if (!model) {
+        CHECK(0, "%s: cannot write the model", cc->what);
+        goto done;
+    }
+    if (oct_model_load_memory(model, size, &m, &err)) {
+        CHECK(0, "%s: model: %s", cc->what, err.message);
+        goto done;
+    }
+    plan = oct_plan_new();
+    const char *in_name = cc->relu_in ? "xr" : "x";
+    int t = oct_plan_add_tensor(plan, in_name);
+    plan->tensors[t].precision = OCT_PREC_INT8;
+    plan->tensors[t].amax = 1.7; /* 2.0-range data: some codes saturate */
+    plan->tensors[t].scale = (float)(1.7 / 127.0);
+    if (cc->variant == VAR_ASYM) {
+        plan->asymmetric = 1;
+        plan->tensors[t].is_unsigned = 1;
+        plan->tensors[t].min = -1.2;
+        plan->tensors[t].max = 1.7;
+        oct_asym_params_u8(-1.2, 1.7, &plan->tensors[t].scale, &plan->tensors[t].zero_point);
+    }
+    if (cc->variant == VAR_PER_TENSOR) plan->weights = OCT_WEIGHTS_PER_TENSOR;
+    float y_scale = 0;
+    int nd = oct_plan_add_node(plan, "conv", "Conv");
+    plan->nodes[nd].precision = OCT_PREC_INT8;
+
+    oct_session_options so;
+    oct_session_options_init(&so);
+    so.threads = 2;
+    so.force_reference = 1;
+    if (cc->out_int8) {
+        /* The output's range from an FP32 run of the model. */
+        oct_session *sf = NULL;
+        oct_tensor_view v = {OCT_FLOAT, 4, {cc->n, cc->c, cc->h, cc->w}, x}, o;
+        oct_tensor_view rv = {OCT_FLOAT, 4, {cc->n, cc->oc, oh, ow}, r};
+        if (oct_session_create(m, &so, &sf, &err) || oct_session_set_input(sf, "x", &v, &err) ||
+            (cc->residual && oct_session_set_input(sf, "r", &rv, &err)) ||
+            oct_session_run(sf, &err) || oct_session_get_output(sf, 0, &o, &err)) {
+            CHECK(0, "%s: fp32 run: %s", cc->what, err.message);
+            oct_session_free(sf);
+            goto done;
+        }
+        float a = 0.9f * amax_of(o.data, ny);
+        oct_session_free(sf);
+        int ty = oct_plan_add_tensor(plan, "y");
+        plan->tensors[ty].precision = OCT_PREC_INT8;
+        plan->tensors[ty].amax = a;
+        y_scale = plan->tensors[ty].scale = (float)(a / 127.0);
+    }
+    if (oct_session_create_simulated(m, &so, plan, &ss, &err)) {
+        CHECK(0, "%s: simulated session: %s", cc->what, err.message);
+        goto done;
+    }
+    so.force_reference = 0;
+    if (oct_session_create_int8(m, &so, plan, &si, &err)) {
+        CHECK(0, "%s: int8 session: %s", cc->what, err.message);
+        goto done;
+    }
+    oct_tensor_view xv = {OCT_FLOAT, 4, {cc->n, cc->c, cc->h, cc->w}, x};
+    oct_tensor_view rv = {OCT_FLOAT, 4, {cc->n, cc->oc, oh, ow}, r};
+    oct_tensor_view ys, yi;
+    oct_session *sess[2] = {ss, si};
+    for (int k = 0; k < 2; k++) {
+        if (oct_session_set_input(sess[k], "x", &xv, &err) ||
+            (cc->residual && oct_session_set_input(sess[k], "r", &rv, &err)) ||
+            oct_session_run(sess[k], &err) ||
+            oct_session_get_output(sess[k], 0, k ? &yi : &ys, &err)) {
+            CHECK(0, "%s: run: %s", cc->what, err.message);
+            goto done;
+        }
+        if (!k) memcpy(ysim, ys.data, ny * sizeof(float));
+    }
+    int kernels = oct_session_int8_kernels(si), want = cc->variant == VAR_ASYM ? 0 : 1;
+    CHECK(kernels == want, "%s: expected %d INT8 kernel(s), %d ran", cc->what, want, kernels);
+    const float *yv = yi.data;
+    float amax = amax_of(ysim, ny);
+    double step = cc->out_int8 ? y_scale : (amax > 0 ? amax / 127.0 : 1.0);
+    double max_err = 0;
+    size_t moved = 0, nonzero = 0;
+    for (size_t i = 0; i < ny; i++) {
+        double e = fabs((double)yv[i] - ysim[i]);
+        if (e > max_err || e != e) max_err = e != e ? INFINITY : e;
+        if (e > 1e-4 * step) moved++;
+        if (ysim[i] != 0) nonzero++;
+    }
+    double frac = (double)moved / (double)ny;
+    printf("  %-44s out %lldx%lldx%lldx%lld  max err %.3g (%.2e steps)%s, %zu/%zu values moved\n",
+           cc->what, (long long)cc->n, (long long)cc->oc, (long long)oh, (long long)ow, max_err,
+           max_err / step, cc->out_int8 ? " int8 out" : "", moved, ny);
+    CHECK(nonzero > 0, "%s: the simulation's output is all zeros: the case tests nothing",
+          cc->what);
+    if (cc->out_int8) {
+        CHECK(max_err <= step * (1 + 1e-4), "%s: max error %.4g exceeds one output step %.4g",
+              cc->what, max_err, step);
+        CHECK(frac < 0.01,
+              "%s: %.3f%% of the outputs moved by a step (expected rare rounding ties)", cc->what,
+              100 * frac);
+    } else {
+        CHECK(max_err <= 1e-4 * step * 127,
+              "%s: max error %.4g exceeds float rounding (1e-4 of the range %.4g)", cc->what,
+              max_err, amax);
+    }
+    ok = 1;
+done:
+    (void)ok;
+    oct_session_free(ss);
+    oct_session_free(si);
+    oct_plan_free(plan);
+    oct_model_free(m);
+    free(model);
+    free(x);
+    free(r);
+    free(wt);
+    free(bias);
+    free(ysim);
+    return 0;
+}
+
+int main(void) {
+#ifndef OCT_HAVE_DNNL
+    printf("SKIPPED: built without oneDNN, no INT8 kernels\n0 passed, 0 failed\n");
+    return 77;
+#else
+    static const conv_case cases[] = {
+        /* what                         n  c    h   w  oc  kh kw s  d  p  g    bias act      rin res
+           out8 */
+        {"1ch 3x3 pad1", 1, 1, 7, 7, 1, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 0, 0, 0},
+        {"3ch->13 3x3 stride2 pad1 silu", 1, 3, 33, 33, 13, 3, 3, 2, 1, 1, 1, 1, ACT_SILU, 0, 0, 0,
+         0, 0},
+        {"13->127 1x1", 1, 13, 7, 7, 127, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0, 0, 0, 0},
+        {"127->13 3x3 dil2 pad2 relu", 1, 127, 7, 7, 13, 3, 3, 1, 2, 2, 1, 1, ACT_RELU, 0, 0, 0, 0,
+         0},
+        {"13->3 5x5 no bias", 1, 13, 33, 33, 3, 5, 5, 1, 1, 2, 1, 0, ACT_NONE, 0, 0, 0, 0, 0},
+        {"3->13 1x1 spatial 1", 1, 3, 1, 1, 13, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0, 0, 0, 0},
+        {"127->127 3x3 spatial 1 pad1 clip", 1, 127, 1, 1, 127, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP, 0, 0,
+         0, 0, 0},
+        {"depthwise 13 3x3 pad1", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 13, 1, ACT_NONE, 0, 0, 0, 0, 0},
+        {"depthwise 127 3x3 stride2 silu", 1, 127, 33, 33, 127, 3, 3, 2, 1, 1, 127, 1, ACT_SILU, 0,
+         0, 0, 0, 0},
+        {"depthwise 3 5x5 dil2 pad4 no bias", 1, 3, 7, 7, 3, 5, 5, 1, 2, 4, 3, 0, ACT_NONE, 0, 0, 0,
+         0, 0},
+        {"groups 4: 52->12 3x3", 1, 52, 7, 7, 12, 3, 3, 1, 1, 1, 4, 1, ACT_RELU, 0, 0, 0, 0, 0},
+        {"groups 3: 3->3 (1 per group) 3x3 s2", 1, 3, 33, 33, 3, 3, 3, 2, 1, 0, 3, 1, ACT_NONE, 0,
+         0, 0, 0, 0},
+        {"groups 13: 13->26 3x3", 1, 13, 7, 7, 26, 3, 3, 1, 1, 1, 13, 1, ACT_SILU, 0, 0, 0, 0, 0},
+        {"batch 2, 13->13 3x3 residual add", 2, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 1,
+         0, 0, 0},
+        {"13->13 3x3 silu + residual", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 1, 0, 0,
+         0},
+        {"relu input (u8, 1 pass) 13->127 3x3", 1, 13, 33, 33, 127, 3, 3, 1, 1, 1, 1, 1, ACT_NONE,
+         1, 0, 0, 0, 0},
+        {"relu input depthwise 127 s2", 1, 127, 7, 7, 127, 3, 3, 2, 1, 1, 127, 1, ACT_RELU, 1, 0, 0,
+         0, 0},
+        {"relu input depthwise 32 112x112 clip", 1, 32, 112, 112, 32, 3, 3, 1, 1, 1, 32, 1,
+         ACT_CLIP, 1, 0, 0, 0, 0},
+        {"depthwise 32 112x112 clip", 1, 32, 112, 112, 32, 3, 3, 1, 1, 1, 32, 1, ACT_CLIP, 0, 0, 0,
+         0, 0},
+        {"relu input depthwise 32 56x56 s2", 1, 32, 56, 56, 32, 3, 3, 2, 1, 1, 32, 1, ACT_CLIP, 1,
+         0, 0, 0, 0},
+        {"extreme: depthwise 32 relu input", 1, 32, 33, 33, 32, 3, 3, 1, 1, 1, 32, 1, ACT_NONE, 1,
+         0, 0, 1, 0},
+        {"extreme: depthwise 32 signed input", 1, 32, 33, 33, 32, 3, 3, 1, 1, 1, 32, 1, ACT_NONE, 0,
+         0, 0, 1, 0},
+        {"extreme: 64->16 3x3 relu input", 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 1, 0, 0,
+         1, 0},
+        {"extreme: 64->16 3x3 signed input", 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0,
+         0, 1, 0},
+        {"extreme: 64->16 1x1 signed input", 1, 64, 7, 7, 16, 1, 1, 1, 1, 0, 1, 1, ACT_NONE, 0, 0,
+         0, 1, 0},
+        {"asymmetric uint8 input: simulated, no INT8 kernel", 1, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1,
+         ACT_NONE, 0, 0, 0, 0, VAR_ASYM},
+        {"per-tensor weights 13->127 3x3 silu", 1, 13, 33, 33, 127, 3, 3, 1, 1, 1, 1, 1, ACT_SILU,
+         0, 0, 0, 0, VAR_PER_TENSOR},
+        {"per-tensor weights, depthwise 13, int8 out", 1, 13, 33, 33, 13, 3, 3, 2, 1, 1, 13, 1,
+         ACT_NONE, 1, 0, 1, 0, VAR_PER_TENSOR},
+        {"relu input 1x1 no bias", 1, 3, 33, 33, 13, 1, 1, 1, 1, 0, 1, 0, ACT_SILU, 1, 0, 0, 0, 0},
+        {"clip then clip (one eltwise kind twice)", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1,
+         ACT_CLIP2, 0, 0, 0, 0, 0},
+        {"clip then clip, int8 output", 1, 13, 7, 7, 13, 3, 3, 1, 1, 1, 1, 1, ACT_CLIP2, 0, 0, 1, 0,
+         0},
+        {"int8 output 13->13 3x3", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0, 1, 0, 0},
+        {"int8 output after silu, 127->3", 1, 127, 7, 7, 3, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 0, 1,
+         0, 0},
+        {"int8 output, relu input, depthwise", 1, 13, 33, 33, 13, 3, 3, 2, 1, 1, 13, 1, ACT_CLIP, 1,
+         0, 1, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_case(&cases[i]);
+    printf("%d passed, %d failed\n", n_pass, n_fail);
+    return n_fail ? 1 : 0;
+#endif
+}
