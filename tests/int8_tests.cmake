@@ -18,4 +18,4 @@ set_tests_properties(int8_conv PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 add_test(NAME int8_vs_sim
   COMMAND sh ${OCT_NEED} ${OCT_VENV_PYTHON} --
           ${OCT_VENV_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/int8_vs_sim.py --octet $<TARGET_FILE:octet>)
-set_tests_properties(int8_vs_sim PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 3600)
+set_tests_properties(int8_vs_sim PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 3600 LABELS slow)

@@ -112,8 +112,9 @@ void oct_analysis_free(oct_analysis *a);
 
 /* ---- tuning --------------------------------------------------------------
  * The smallest mixed-precision plan that meets an accuracy target: the
- * sensitivity ranking (the error of only this tensor in INT8, per share of
- * the FLOPs keeping it out of INT8 would cost) orders the INT8 tensors; the
+ * tensors the diagnosis' errors name come first, then the sensitivity
+ * ranking (the error of only this tensor in INT8, per share of the FLOPs
+ * keeping it out of INT8 would cost) orders the other INT8 tensors; the
  * first are kept in the fallback precision, a growing prefix until
  * the target holds, bisected to the shortest such prefix; then each kept
  * tensor is tried back in INT8 and stays there where the target still holds.

@@ -64,11 +64,9 @@ oct_status oct_calibrate_asym(const oct_calibrator *c, const oct_histogram *h,
 
 /* The expected squared error per value of symmetric int8 with threshold
  * amax, from the histogram (bin centres; rounding noise step^2/12 inside,
- * clipping beyond): the mse calibrator's objective. magnitude_weighted: each
- * value's error weighted by |x|, what `--method auto` compares thresholds
- * by, so that a mass of near-zero values does not decide alone how the few
- * large ones that carry the signal are clipped (and so that auto is not
- * simply mse, which minimises the unweighted error by construction). */
+ * clipping beyond): the mse calibrator's objective and what `--method auto`
+ * compares thresholds by. magnitude_weighted: each value's error weighted by
+ * |x| instead (large values count more). */
 double oct_calib_expected_error(const oct_histogram *h, double amax, int magnitude_weighted);
 
 /* Shared by the plug-ins: an error when h's bins were never filled. */

@@ -336,7 +336,7 @@ static cJSON *ranking(const oct_session *s, score *sc, int n, int worst_first) {
 }
 
 oct_status oct_sensitivity_run(const oct_model *m, const oct_session_options *so, const oct_plan *plan,
-                               const oct_sample_cache *samples, int n_images, cJSON *doc,
+                               const oct_sample_cache *samples, int n_images, int only_ranking, cJSON *doc,
                                void (*progress)(void *user, const char *phase, int done, int total),
                                void *progress_user, oct_error *err) {
     if (n_images < 1) return oct_fail(err, OCT_E_INVALID_ARG, "sensitivity needs at least one sample");
@@ -437,6 +437,10 @@ oct_status oct_sensitivity_run(const oct_model *m, const oct_session_options *so
             only.ee = s_only[i].ee;
             st = run_steps(&only, from, err);
             *pv = OCT_PREC_FP32;
+            if (only_ranking) {
+                if (progress) progress(progress_user, "sensitivity", im * nc + i + 1, n_images * nc);
+                continue;
+            }
             /* all but v int8 */
             unsigned char *qv = oct_sim_precision(except.s->sim, v);
             *qv = OCT_PREC_FP32;
@@ -464,7 +468,7 @@ oct_status oct_sensitivity_run(const oct_model *m, const oct_session_options *so
         cJSON_AddNumberToObject(sens, "images", n_images);
         oct_json_add_num(sens, "plan_score", score_db(&sc, base_rr, base_ee, 0));
         cJSON_AddItemToObject(sens, "only", ranking(only.s, s_only, nc, 1));
-        cJSON_AddItemToObject(sens, "except", ranking(except.s, s_except, nc, 0));
+        if (!only_ranking) cJSON_AddItemToObject(sens, "except", ranking(except.s, s_except, nc, 0));
         cJSON_DeleteItemFromObjectCaseSensitive(doc, "sensitivity");
         cJSON_AddItemToObject(doc, "sensitivity", sens);
     }

@@ -248,6 +248,39 @@ static int ranking_names(const tuner *t, const cJSON *sens, char ***out) {
     return k;
 }
 
+/* Moves to the front of names the tensors that the diagnosis' errors would
+ * keep out of INT8: the int8 activation inputs of the nodes each error's
+ * fix lists, and the graph outputs those nodes write. Returns how many. */
+static int put_diagnosed_first(const tuner *t, const cJSON *doc, char **names, int n) {
+    const oct_graph *g = t->g;
+    int front = 0;
+    const cJSON *d;
+    cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(doc, "diagnoses")) {
+        const cJSON *sev = cJSON_GetObjectItemCaseSensitive(d, "severity");
+        if (!cJSON_IsString(sev) || strcmp(sev->valuestring, "error")) continue;
+        const cJSON *nn;
+        cJSON_ArrayForEach(nn, cJSON_GetObjectItemCaseSensitive(d, "fallback")) {
+            if (!cJSON_IsString(nn)) continue;
+            for (int j = 0; j < g->n_nodes; j++) {
+                const oct_node *nd = &g->nodes[j];
+                if (nd->dead || strcmp(nd->name, nn->valuestring)) continue;
+                for (int q = 0; q < nd->n_in + nd->n_out; q++) {
+                    int v = q < nd->n_in ? nd->in[q] : nd->out[q - nd->n_in];
+                    if (v < 0 || (q >= nd->n_in && !g->values[v].is_output)) continue;
+                    for (int i = front; i < n; i++)
+                        if (!strcmp(names[i], g->values[v].name)) {
+                            char *tmp = names[i];
+                            memmove(&names[front + 1], &names[front], (size_t)(i - front) * sizeof *names);
+                            names[front++] = tmp;
+                            break;
+                        }
+                }
+            }
+        }
+    }
+    return front;
+}
+
 oct_status oct_tune(const oct_model *m, const oct_session_options *so, const oct_plan *base,
                     const oct_tune_options *to_in, int count, oct_sample_fn fn, void *user, oct_plan_metric_fn metric,
                     void *metric_user, oct_plan **out, int *met, oct_analysis **report, oct_error *err) {
@@ -271,7 +304,8 @@ oct_status oct_tune(const oct_model *m, const oct_session_options *so, const oct
     oct_sample_cache samples = {0};
     cJSON *sens_doc = cJSON_CreateObject();
     char **names = NULL;
-    int n_names = 0, hi = -1;
+    oct_analysis *diag = NULL;
+    int n_names = 0, n_diag = 0, hi = -1;
     unsigned char *use = NULL;
     double fp32 = NAN, x = 0;
     int ok = 0;
@@ -298,15 +332,25 @@ oct_status oct_tune(const oct_model *m, const oct_session_options *so, const oct
         st = oct_sample_cache_load(&samples, t.g->n_inputs, k, fn, user, &skipped, err);
         if (!st && !samples.n) st = oct_fail(err, OCT_E_INVALID_ARG, "no usable sample for the sensitivity ranking");
         if (!st)
-            st = oct_sensitivity_run(m, so, base, &samples, samples.n, sens_doc, to.progress, to.progress_user, err);
+            st = oct_sensitivity_run(m, so, base, &samples, samples.n, 1, sens_doc, to.progress, to.progress_user, err);
         oct_sample_cache_free(&samples);
         if (!st) {
             n_names = ranking_names(&t, cJSON_GetObjectItemCaseSensitive(sens_doc, "sensitivity"), &names);
             if (n_names < 0) st = oct_fail(err, OCT_E_NOMEM, "out of memory");
         }
-        if (!st && n_names > 0) logf_(&t, "first to leave INT8 (error per FLOP): %s", names[0]);
-        /* grow the prefix: 1, 2, 4, ... */
-        int lo = 0, L = 1;
+        /* the diagnosis' fixes first: the tensors its errors name */
+        if (!st && n_names > 0) {
+            oct_analyze_options ao;
+            oct_analyze_options_init(&ao);
+            st = oct_analyze(m, so, base, &ao, k, fn, user, &diag, NULL, err);
+            if (!st) n_diag = put_diagnosed_first(&t, diag->doc, names, n_names);
+            if (!st && n_diag > 0)
+                logf_(&t, "the diagnosis keeps %d tensors out of INT8 first (its errors' fixes)", n_diag);
+        }
+        if (!st && n_names > n_diag)
+            logf_(&t, "then by error per FLOP, first: %s", names[n_diag]);
+        /* grow the prefix: the diagnosed, then 1, 2, 4, ... more */
+        int lo = 0, L = n_diag > 0 ? n_diag : 1, more = 0;
         while (!st && n_names > 0 && t.evals < to.max_evals) {
             if (L > n_names) L = n_names;
             char what[64];
@@ -320,7 +364,9 @@ oct_status oct_tune(const oct_model *m, const oct_session_options *so, const oct
             }
             lo = L;
             if (L == n_names) break;
-            L *= 2;
+            more = more ? 2 * more : 1;
+            L = (n_diag > 0 ? n_diag : 0) + more;
+            if (L <= lo) L = lo + 1;
         }
         /* bisect (lo fails, hi meets) */
         while (!st && hi > 0 && hi - lo > 1 && t.evals < to.max_evals) {
@@ -410,6 +456,7 @@ oct_status oct_tune(const oct_model *m, const oct_session_options *so, const oct
     oct_plan_free(t.best);
     cJSON_Delete(t.steps);
     cJSON_Delete(sens_doc);
+    oct_analysis_free(diag);
     free(names);
     free(use);
     oct_graph_free(t.g);
