@@ -98,7 +98,7 @@ static const char *usage =
     "  --target EXPR        map50_95>=0.99*fp32, top1>=0.995*fp32, sqnr>=30, ...\n"
     "  --images DIR         evaluation images, with --labels DIR | --coco FILE (else label-free:\n"
     "                       scored against the FP32 model), --task, --decoder, --conf, --iou as in eval\n"
-    "  --method M|auto      calibrator (auto: per tensor; default auto); --scheme all|compute (all)\n"
+    "  --method M|auto      calibrator (auto: per tensor; default auto); --scheme compute|all (compute)\n"
     "  --plan BASE.json     start from this plan instead of calibrating\n"
     "  --fallback fp16|bf16|fp32 (fp16)   --count N (calibration images)   --eval-count N\n"
     "  --sens-images K (4)  --max-evals N (24)\n"
@@ -114,8 +114,11 @@ int cmd_tune(int argc, char **argv) {
     oct_tune_options_init(&to);
     oct_calib_options co;
     oct_calib_options_init(&co);
+    /* the defaults: per-tensor calibrator choice, INT8 where ONNX Runtime's
+     * quantizer and TensorRT's explicit mode put it (Conv/MatMul inputs);
+     * --scheme all starts from pure INT8 instead */
     co.method = "auto";
-    co.scheme = "all";
+    co.scheme = "compute";
     const char *data = NULL, *out = NULL, *target = NULL, *qdq = NULL, *trt = NULL, *report = NULL, *json = NULL;
     int count = 0, quiet = 0;
     for (int i = 2; i < argc; i++) {
