@@ -350,7 +350,7 @@ oct_status oct_tune(const oct_model *m, const oct_session_options *so, const oct
         if (!st && n_names > n_diag)
             logf_(&t, "then by error per FLOP, first: %s", names[n_diag]);
         /* grow the prefix: the diagnosed, then 1, 2, 4, ... more */
-        int lo = 0, L = n_diag > 0 ? n_diag : 1, more = 0;
+        int lo = 0, L = n_diag > 0 ? n_diag : 1, more = n_diag > 0 ? 0 : 1;
         while (!st && n_names > 0 && t.evals < to.max_evals) {
             if (L > n_names) L = n_names;
             char what[64];
@@ -411,6 +411,7 @@ oct_status oct_tune(const oct_model *m, const oct_session_options *so, const oct
         oct_analyze_options_init(&ao);
         ao.progress = to.progress;
         ao.progress_user = to.progress_user;
+        ao.plan_desc = "the tuned plan";
         int n = to.report_images < count ? to.report_images : count;
         st = oct_analyze(m, so, t.best, &ao, n, fn, user, &an, NULL, err);
     }
