@@ -145,6 +145,24 @@ def main():
               p.stderr.strip().splitlines()[-1:] )
         p = run([octet, "analyze", model, "--plan", plan, "--data", empty] + pre)
         check(p.returncode != 0 and "octet:" in p.stderr, "analyze on an empty folder")
+
+        # label-free on a detector: yolov5n, detections scored against FP32's
+        y5 = os.path.join(shared, "models", "yolov5n", "yolov5n.onnx")
+        coco = os.path.join(shared, "data", "coco128")
+        if os.path.exists(y5) and os.path.isdir(os.path.join(coco, "val2017", "images")):
+            y5plan = os.path.join(tmp, "y5.json")
+            det = ["--decoder", "yolov5", "--iou", "0.6"]
+            p = run([octet, "tune", y5, "--data", os.path.join(coco, "train2017", "images"), "--count", "4",
+                     "--images", os.path.join(coco, "val2017", "images"), "--eval-count", "4",
+                     "--target", "map50_95>=0.97*fp32", "--sens-images", "1", "--max-evals", "8", "-o", y5plan,
+                     "--quiet"] + det)
+            check(p.returncode == 0, "yolov5n, label-free target map50_95>=0.97*fp32 met (exit %d)" % p.returncode)
+            r = run([octet, "eval", y5, "--images", os.path.join(coco, "val2017", "images"), "--count", "4",
+                     "--plan", y5plan, "--simulate", "--json", "--quiet"] + det, 0)
+            m = json.loads(r.stdout)["map50_95"] if r.returncode == 0 else -1
+            check(m >= 0.97, "the yolov5n plan agrees with FP32's detections under octet eval (mAP %.3f)" % m)
+        else:
+            print("SKIP yolov5n label-free tune: assets missing")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
