@@ -78,6 +78,10 @@ void oct_dnnl_append_post_ops(dnnl_post_ops_t po, const oct_dnnl_post_op *ops, i
 
 /* Kernel creators (one file each). */
 oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
+/* Fills a fused convolution kernel's node, absorbed nodes, inputs (src and
+ * the residual values of ops, channels-last) and its one channels-last output. */
+void oct_dnnl_conv_wire(oct_kernel *k, int node, int src, const int *absorbed, int n_abs,
+                        const oct_dnnl_post_op *ops, int n_ops, int out);
 /* INT8 Conv for sessions with x->int8 (declines, *k NULL, when the plan does
  * not make the node an INT8 Conv on a symmetric int8 input). */
 oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);

@@ -252,6 +252,26 @@ void oct_dnnl_append_post_ops(dnnl_post_ops_t po, const oct_dnnl_post_op *ops, i
     }
 }
 
+/* The kernel's steps interface for a fused convolution (fp32 or int8): the
+ * source and every residual input channels-last, one channels-last output. */
+void oct_dnnl_conv_wire(oct_kernel *k, int node, int src, const int *absorbed, int n_abs,
+                        const oct_dnnl_post_op *ops, int n_ops, int out) {
+    k->node = node;
+    k->n_absorbed = n_abs;
+    memcpy(k->absorbed, absorbed, sizeof(int) * (size_t)n_abs);
+    k->n_in = 1;
+    k->in_values[0] = src;
+    k->in_accept[0] = OCT_ACCEPT_NHWC;
+    for (int i = 0; i < n_ops; i++)
+        if (ops[i].binary_value >= 0) {
+            k->in_values[k->n_in] = ops[i].binary_value;
+            k->in_accept[k->n_in++] = OCT_ACCEPT_NHWC;
+        }
+    k->n_out = 1;
+    k->out_values[0] = out;
+    k->out_layout[0] = OCT_LAYOUT_NHWC;
+}
+
 oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **out, oct_error *err) {
     *out = NULL;
     oct_graph *g = x->g;
@@ -331,20 +351,7 @@ oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **out, oct_err
         return st;
     }
     k->base.impl = k->p.impl;
-    k->base.node = node;
-    k->base.n_absorbed = n_abs;
-    memcpy(k->base.absorbed, absorbed, sizeof(int) * (size_t)n_abs);
-    k->base.n_in = 1;
-    k->base.in_values[0] = n->in[0];
-    k->base.in_accept[0] = OCT_ACCEPT_NHWC;
-    for (int i = 0; i < n_ops; i++)
-        if (ops[i].binary_value >= 0) {
-            k->base.in_values[k->base.n_in] = ops[i].binary_value;
-            k->base.in_accept[k->base.n_in++] = OCT_ACCEPT_NHWC;
-        }
-    k->base.n_out = 1;
-    k->base.out_values[0] = cur;
-    k->base.out_layout[0] = OCT_LAYOUT_NHWC;
+    oct_dnnl_conv_wire(&k->base, node, n->in[0], absorbed, n_abs, ops, n_ops, cur);
     k->base.run = conv_run;
     k->base.destroy = conv_destroy;
     (void)n_res;

@@ -293,20 +293,7 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
     if (!strncmp(impl, "dnnl:", 5)) impl += 5;
     snprintf(k->impl, sizeof k->impl, "dnnl:int8:%s%s", impl, split ? ":pn" : "");
     k->base.impl = k->impl;
-    k->base.node = node;
-    k->base.n_absorbed = n_abs;
-    memcpy(k->base.absorbed, absorbed, sizeof(int) * (size_t)n_abs);
-    k->base.n_in = 1;
-    k->base.in_values[0] = n->in[0];
-    k->base.in_accept[0] = OCT_ACCEPT_NHWC;
-    for (int i = 0; i < n_ops; i++)
-        if (ops[i].binary_value >= 0) {
-            k->base.in_values[k->base.n_in] = ops[i].binary_value;
-            k->base.in_accept[k->base.n_in++] = OCT_ACCEPT_NHWC;
-        }
-    k->base.n_out = 1;
-    k->base.out_values[0] = cur;
-    k->base.out_layout[0] = OCT_LAYOUT_NHWC;
+    oct_dnnl_conv_wire(&k->base, node, n->in[0], absorbed, n_abs, ops, n_ops, cur);
     k->base.run = int8_run;
     k->base.destroy = int8_destroy;
     if (s_y > 0) q8->kernel_quantized[cur] = 1;
