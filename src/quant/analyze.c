@@ -177,8 +177,11 @@ static void observe_ref(ctx *c, int v) {
     oct_hist_observe(&a->h, r, a->n);
     const oct_sim *sim = c->sim->sim;
     unsigned char *pp = oct_sim_precision(c->sim->sim, v);
-    int int8 = pp && *pp == OCT_PREC_INT8;
     float scale = oct_sim_scale(sim, v);
+    int int8 = pp && *pp == OCT_PREC_INT8 && scale > 0;
+    /* the plan's own error is judged on its symmetric range (asymmetric
+     * plans go through oct_sim_apply in the run itself) */
+    double amax = 127.0 * scale;
     for (size_t i = 0; i < a->n; i++) {
         double d = r[i];
         if (!isfinite(d)) continue;
@@ -188,20 +191,14 @@ static void observe_ref(ctx *c, int v) {
         if (ad > a->absmax) a->absmax = ad;
         a->s_abs += ad;
         a->count++;
-    }
-    if (int8 && scale > 0) {
-        /* symmetric view of the plan's range; asymmetric plans are judged
-         * by the same rule on their own range through oct_sim_apply */
-        double amax = 127.0 * scale;
-        for (size_t i = 0; i < a->n; i++) {
-            float q = oct_fake_quant_s8(r[i], scale);
-            double e = (double)r[i] - q;
-            a->s_own += e * e;
-            if (fabs(r[i]) > amax) a->n_sat++;
-            if (r[i] != 0) {
-                a->n_nz++;
-                if (q == 0) a->n_zero++;
-            }
+        if (!int8) continue;
+        float q = oct_fake_quant_s8(r[i], scale);
+        double e = d - q;
+        a->s_own += e * e;
+        if (ad > amax) a->n_sat++;
+        if (d != 0) {
+            a->n_nz++;
+            if (q == 0) a->n_zero++;
         }
     }
     if (a->nch) {

@@ -255,3 +255,12 @@ oct_status cli_session_create(const cli_common *c, const oct_model *m, const oct
     oct_plan_free(p);
     return st;
 }
+
+int cli_write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    if (!f) return cli_fail("cannot write %s", path), 1;
+    int bad = fputs(text, f) < 0 || fputc('\n', f) < 0;
+    if (fclose(f) || bad) return cli_fail("cannot write %s", path), 1;
+    return 0;
+}
+

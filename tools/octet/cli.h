@@ -46,6 +46,8 @@ void cli_shape_from_data(cli_common *c, const char *name, const oct_tensor_view 
 oct_status cli_session_create(const cli_common *c, const oct_model *m, const oct_session_options *o,
                               oct_session **s, oct_error *err);
 const char *cli_shared_dir(void);
+/* Writes text and a newline to path; 1 (message printed) when it cannot. */
+int cli_write_text(const char *path, const char *text);
 
 int cmd_info(int argc, char **argv);
 int cmd_run(int argc, char **argv);

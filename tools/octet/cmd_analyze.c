@@ -22,14 +22,6 @@ static void progress(void *user, const char *phase, int done, int total) {
     if (done == total) cli_progress_end(&ac->prog);
 }
 
-static int write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "w");
-    if (!f) return cli_fail("cannot write %s", path), 1;
-    int bad = fputs(text, f) < 0 || fputc('\n', f) < 0;
-    if (fclose(f) || bad) return cli_fail("cannot write %s", path), 1;
-    return 0;
-}
-
 int cmd_analyze(int argc, char **argv) {
     cli_common c;
     cli_common_init(&c);
@@ -92,7 +84,7 @@ int cmd_analyze(int argc, char **argv) {
         goto done;
     }
     rc = 0;
-    if (out) rc = write_text(out, json);
+    if (out) rc = cli_write_text(out, json);
     if (c.json) printf("%s\n", json);
     oct_free(json);
     if (!rc && report && oct_analysis_write_html(an, report, &err)) rc = cli_error(&err);

@@ -85,14 +85,6 @@ static oct_status metric(void *user, const oct_plan *plan, double *x, oct_error 
     return st;
 }
 
-static int write_text(const char *path, const char *text) {
-    FILE *f = fopen(path, "w");
-    if (!f) return cli_fail("cannot write %s", path), 1;
-    int bad = fputs(text, f) < 0 || fputc('\n', f) < 0;
-    if (fclose(f) || bad) return cli_fail("cannot write %s", path), 1;
-    return 0;
-}
-
 static const char *usage =
     "usage: octet tune MODEL --data CALIB_DIR --target EXPR -o PLAN.json [options]\n"
     "  --target EXPR        map50_95>=0.99*fp32, top1>=0.995*fp32, sqnr>=30, ...\n"
@@ -228,7 +220,7 @@ int cmd_tune(int argc, char **argv) {
     if (!rc && an && report && oct_analysis_write_html(an, report, &err)) rc = cli_error(&err);
     if (!rc && an && json) {
         char *text = oct_analysis_json(an);
-        rc = text ? write_text(json, text) : 1;
+        rc = text ? cli_write_text(json, text) : 1;
         oct_free(text);
     }
     if (!rc && !quiet) {
