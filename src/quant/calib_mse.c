@@ -42,17 +42,16 @@ static oct_status mse_threshold(const oct_histogram *h, const oct_calib_params *
     return OCT_OK;
 }
 
-double oct_calib_expected_error(const oct_histogram *h, double amax, int magnitude_weighted) {
+double oct_calib_expected_mse(const oct_histogram *h, double amax) {
     double w = oct_hist_bin_width(h);
     if (!h->bins || h->total == 0 || !(w > 0) || !(amax > 0)) return 0;
-    double step = amax / 127.0, e = 0, wsum = 0;
+    double step = amax / 127.0, e = 0;
     for (int k = 0; k < h->nbins; k++) {
         if (!h->bins[k]) continue;
-        double c = (k + 0.5) * w, n = (double)h->bins[k] * (magnitude_weighted ? c : 1.0);
+        double c = (k + 0.5) * w, n = (double)h->bins[k];
         e += c <= amax ? n * step * step / 12.0 : n * (c - amax) * (c - amax);
-        wsum += n;
     }
-    return wsum > 0 ? e / wsum : 0;
+    return e / (double)h->total;
 }
 
 const oct_calibrator oct_calib_mse = {"mse", 1, mse_threshold};

@@ -65,9 +65,8 @@ oct_status oct_calibrate_asym(const oct_calibrator *c, const oct_histogram *h,
 /* The expected squared error per value of symmetric int8 with threshold
  * amax, from the histogram (bin centres; rounding noise step^2/12 inside,
  * clipping beyond): the mse calibrator's objective and what `--method auto`
- * compares thresholds by. magnitude_weighted: each value's error weighted by
- * |x| instead (large values count more). */
-double oct_calib_expected_error(const oct_histogram *h, double amax, int magnitude_weighted);
+ * compares thresholds by. */
+double oct_calib_expected_mse(const oct_histogram *h, double amax);
 
 /* Shared by the plug-ins: an error when h's bins were never filled. */
 oct_status oct_calib_need_bins(const oct_histogram *h, const char *method, oct_error *err);

@@ -58,7 +58,7 @@ static oct_status calibrate_auto(const oct_histogram *h, oct_plan_tensor *t, oct
         double amax;
         float scale;
         OCT_TRY(oct_calibrate(*c, h, &p, &amax, &scale, err));
-        double e = oct_calib_expected_error(h, amax, 0);
+        double e = oct_calib_expected_mse(h, amax);
         if (e < best_e) {
             best_e = e;
             best = (*c)->name;
