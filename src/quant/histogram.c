@@ -1,5 +1,6 @@
 #include "quant/histogram.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,40 +68,99 @@ static void grow(oct_histogram *h, double vmax) {
 /* floor(v * nbins / range) is exact: v * nbins is exact (nbins is a power of
  * two) and one correctly rounded division of two floats' worth of digits
  * cannot cross an integer the exact quotient does not reach. */
-static void bin_one(oct_histogram *h, double v) {
-    int64_t k;
-    if (v > h->range) {
-        k = h->nbins - 1;
-        h->clamped++;
-    } else if (h->range > 0) {
-        k = (int64_t)(v * h->nbins / h->range);
-        if (k >= h->nbins) k = h->nbins - 1; /* v == range */
-    } else {
-        k = 0;
+static inline int bin_index(const oct_histogram *h, double v) {
+    if (v > h->range) return h->nbins - 1;
+    if (!(h->range > 0)) return 0;
+    int64_t k = (int64_t)(v * h->nbins / h->range);
+    return k >= h->nbins ? h->nbins - 1 : (int)k; /* v == range */
+}
+
+/* Range of a batch: finite min and max and the count of NaN/Inf. Branch-free
+ * so the compiler vectorizes it (calibration spends its time here). */
+static void batch_range(const float *x, size_t n, float *mn_out, float *mx_out, int64_t *bad_out) {
+    float mn = INFINITY, mx = -INFINITY;
+    int64_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        int fin = fabsf(v) <= FLT_MAX;
+        bad += !fin;
+        float a = fin ? v : INFINITY, b = fin ? v : -INFINITY;
+        mn = a < mn ? a : mn;
+        mx = b > mx ? b : mx;
     }
-    h->bins[k]++;
-    h->total++;
+    *mn_out = mn;
+    *mx_out = mx;
+    *bad_out = bad;
+}
+
+/* Counts |x| (or -x for x < 0 / x for x >= 0 with sign -1 / +1) of n < 2^32
+ * values into c[LANES][nbins], four interleaved partial counts: activations
+ * put long runs of values into the same bin (zeros, small values), and one
+ * counter would serialise every increment on the previous one. */
+#define LANES 4
+#define BLOCK ((size_t)1 << 28) /* keeps the uint32 partial counts exact */
+static void count_lanes(const oct_histogram *h, const float *x, size_t n, int sign, uint32_t *c, int64_t *total_out,
+                        int64_t *clamped_out) {
+    int nb = h->nbins;
+    int64_t total = 0, clamped = 0;
+    for (size_t i = 0; i < n; i++) {
+        float v = x[i];
+        if (!(fabsf(v) <= FLT_MAX) || (sign < 0 && !(v < 0)) || (sign > 0 && !(v >= 0))) continue;
+        double a = fabsf(v);
+        int k;
+        if (a > h->range) {
+            k = nb - 1;
+            clamped++;
+        } else if (!(h->range > 0)) {
+            k = 0;
+        } else {
+            int64_t g = (int64_t)(a * nb / h->range);
+            k = g >= nb ? nb - 1 : (int)g; /* a == range */
+        }
+        c[(size_t)(i & (LANES - 1)) * (size_t)nb + (size_t)k]++;
+        total++;
+    }
+    *total_out = total;
+    *clamped_out = clamped;
+}
+
+static void bin_batch(oct_histogram *h, const float *x, size_t n, int sign) {
+    uint32_t *c = calloc((size_t)LANES * (size_t)h->nbins, sizeof *c);
+    if (!c) { /* no memory for the partial counts: one by one */
+        for (size_t i = 0; i < n; i++) {
+            float v = x[i];
+            if (!(fabsf(v) <= FLT_MAX) || (sign < 0 && !(v < 0)) || (sign > 0 && !(v >= 0))) continue;
+            h->clamped += fabsf(v) > h->range;
+            h->bins[bin_index(h, fabsf(v))]++;
+            h->total++;
+        }
+        return;
+    }
+    for (size_t b = 0; b < n; b += BLOCK) {
+        int64_t tot, cl;
+        count_lanes(h, x + b, n - b < BLOCK ? n - b : BLOCK, sign, c, &tot, &cl);
+        for (size_t l = 0; l < LANES; l++)
+            for (int k = 0; k < h->nbins; k++) {
+                h->bins[k] += c[l * (size_t)h->nbins + (size_t)k];
+                c[l * (size_t)h->nbins + (size_t)k] = 0;
+            }
+        h->total += tot;
+        h->clamped += cl;
+    }
+    free(c);
 }
 
 void oct_hist_observe(oct_histogram *h, const float *x, size_t n) {
-    double bmin = INFINITY, bmax = -INFINITY, babs = 0, bneg = 0, bpos = 0;
-    int64_t cnt = 0, bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        double v = x[i];
-        if (!isfinite(v)) {
-            bad++;
-            continue;
-        }
-        cnt++;
-        if (v < bmin) bmin = v;
-        if (v > bmax) bmax = v;
-        if (v < 0 && -v > bneg) bneg = -v;
-        if (v >= 0 && v > bpos) bpos = v;
-    }
-    babs = bneg > bpos ? bneg : bpos;
     /* Statistics come from pass 1 only in two-pass mode: pass 2 sees the
-     * same values again. */
+     * same values again, and needs no range. */
     if (h->mode == OCT_HIST_STREAMING || !h->binning) {
+        float fmn, fmx;
+        int64_t bad;
+        batch_range(x, n, &fmn, &fmx, &bad);
+        int64_t cnt = (int64_t)n - bad;
+        double bmin = fmn, bmax = fmx;
+        double bneg = cnt > 0 && bmin < 0 ? -bmin : 0, bpos = cnt > 0 && bmax >= 0 ? bmax : 0;
+        double babs = bneg > bpos ? bneg : bpos;
         if (cnt > 0) {
             if (h->count == 0 || bmin < h->min) h->min = bmin;
             if (h->count == 0 || bmax > h->max) h->max = bmax;
@@ -110,19 +170,15 @@ void oct_hist_observe(oct_histogram *h, const float *x, size_t n) {
         h->nonfinite += bad;
         if (h->neg && bneg > h->neg->absmax) h->neg->absmax = bneg;
         if (h->pos && bpos > h->pos->absmax) h->pos->absmax = bpos;
-    }
-    if (!h->binning || cnt == 0) return;
-    if (h->mode == OCT_HIST_STREAMING) {
+        if (!h->binning || cnt == 0) return;
         grow(h, babs);
         if (h->neg) grow(h->neg, bneg);
         if (h->pos) grow(h->pos, bpos);
     }
-    for (size_t i = 0; i < n; i++) {
-        double v = x[i];
-        if (!isfinite(v)) continue;
-        bin_one(h, fabs(v));
-        if (h->neg && v < 0) bin_one(h->neg, -v);
-        if (h->pos && v >= 0) bin_one(h->pos, v);
+    bin_batch(h, x, n, 0);
+    if (h->neg) {
+        bin_batch(h->neg, x, n, -1);
+        bin_batch(h->pos, x, n, 1);
     }
 }
 
