@@ -48,13 +48,23 @@ set +e
 $OCTET tune "$MODEL" --data "$CALIB" --count "$N" --images "$VAL/images" --labels "$VAL/labels" \
   --eval-count "$N" --max-evals 8 --target 'map50_95>=0.99*fp32' -o out/yolov10n-tuned.json \
   --report out/yolov10n-tuned.html --json-out out/yolov10n-tuned-analysis.json \
-  --qdq out/yolov10n-tuned-qdq.onnx --trt-cache out/yolov10n-tuned.cache
-rc=$?
+  --qdq out/yolov10n-tuned-qdq.onnx --trt-cache out/yolov10n-tuned.cache | tee out/yolov10n-tune.log
+rc=${PIPESTATUS[0]}
 set -e
 tuned=$($OCTET eval "$MODEL" --plan out/yolov10n-tuned.json --simulate "${EVAL[@]}" | map)
-echo "== 5. result (coco128 val2017, $N images, mAP50-95)"
-printf '| %-34s | %-8s |\n' "plan" "mAP50-95" "----------------------------------" "--------"
-printf '| %-34s | %-8s |\n' "FP32" "$fp32" "pure INT8 (entropy, scheme all)" "$int8" "tuned (out/yolov10n-tuned.json)" "$tuned"
+real=$($OCTET eval "$MODEL" --plan out/yolov10n-tuned.json "${EVAL[@]}" | map)
+outside=$(sed -n 's/.* \([0-9.]*%\) of FLOPs outside INT8$/\1/p' out/yolov10n-tune.log | tail -1)
+median() { sed -n 's/^median *\([0-9.]*\) ms.*/\1/p'; }
+IMG=$(ls "$VAL/images" | head -1)
+lat32=$($OCTET bench "$MODEL" --threads 2 --iters 10 --input "$VAL/images/$IMG" | median)
+lat8=$($OCTET bench "$MODEL" --threads 2 --iters 10 --input "$VAL/images/$IMG" --plan out/yolov10n-tuned.json | median)
+echo "== 5. result (coco128 val2017, $N images, mAP50-95; latency: octet bench, 2 threads, median)"
+printf '| %-52s | %-8s | %-10s |\n' "plan" "mAP50-95" "latency ms" \
+  "----------------------------------------------------" "--------" "----------" \
+  "FP32" "$fp32" "$lat32" \
+  "pure INT8 (entropy, scheme all), simulated" "$int8" "" \
+  "tuned ($outside of FLOPs outside INT8), simulated" "$tuned" "" \
+  "tuned, real INT8 kernels (octet run/eval --plan)" "$real" "$lat8"
 echo "trtexec flags for the tuned plan:"
 $OCTET export "$MODEL" --plan out/yolov10n-tuned.json --trtexec-flags | cut -c1-400
 echo "reports: out/yolov10n-int8-analysis.html, out/yolov10n-tuned.html"

@@ -110,6 +110,20 @@ def main():
         check(abs(full - exc[0]["score"]) < 0.05,
               "'all but %s' = a full run: %.3f vs %.3f dB" % (best, exc[0]["score"], full))
 
+        # the first ranking by a task metric: top-1 agreement with FP32
+        out2 = os.path.join(tmp, "an2.json")
+        p = run([octet, "analyze", model, "--plan", plan, "--data", data, "--count", "2", "--sensitivity",
+                 "--sens-images", "2", "--metric", "top1", "--task", "classify", "-o", out2, "--quiet"] + pre, 0)
+        s2 = json.load(open(out2)).get("sensitivity", {}) if p.returncode == 0 else {}
+        o2 = s2.get("only", [])
+        check(s2.get("task") == "label-free top1" and len(o2) == len(int8) and
+              all(e.get("task") in (0, 0.5, 1) for e in o2), "analyze --metric top1: each entry's agreement")
+        check(all((o2[i]["task"], o2[i]["score"]) <= (o2[i + 1]["task"], o2[i + 1]["score"])
+                  for i in range(len(o2) - 1)), "ordered by the task metric, then the SQNR")
+        p = run([octet, "analyze", model, "--plan", plan, "--data", data, "--sensitivity", "--metric", "map50_95",
+                 "--task", "classify"] + pre)
+        check(p.returncode == 2 and "does not fit" in p.stderr, "a metric that does not fit the task")
+
         # tune, label-free (agreement with FP32's top-1), reachable
         tuned = os.path.join(tmp, "tuned.json")
         tj = os.path.join(tmp, "tuned_an.json")
@@ -155,8 +169,12 @@ def main():
             p = run([octet, "tune", y5, "--data", os.path.join(coco, "train2017", "images"), "--count", "4",
                      "--images", os.path.join(coco, "val2017", "images"), "--eval-count", "4",
                      "--target", "map50_95>=0.97*fp32", "--sens-images", "1", "--max-evals", "8", "-o", y5plan,
-                     "--quiet"] + det)
+                     "--json-out", os.path.join(tmp, "y5an.json"), "--quiet"] + det)
             check(p.returncode == 0, "yolov5n, label-free target map50_95>=0.97*fp32 met (exit %d)" % p.returncode)
+            y5s = json.load(open(os.path.join(tmp, "y5an.json"))).get("sensitivity", {}) if p.returncode == 0 else {}
+            check(y5s.get("task") == "label-free map50_95" and
+                  all(0 <= e.get("task", -1) <= 1 for e in y5s.get("only", [])),
+                  "yolov5n: the ranking scored by label-free mAP50-95")
             r = run([octet, "eval", y5, "--images", os.path.join(coco, "val2017", "images"), "--count", "4",
                      "--plan", y5plan, "--simulate", "--json", "--quiet"] + det, 0)
             m = json.loads(r.stdout)["map50_95"] if r.returncode == 0 else -1

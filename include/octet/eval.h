@@ -11,6 +11,7 @@
 #define OCTET_EVAL_H
 
 #include "octet/octet.h"
+#include "octet/quant.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -188,6 +189,16 @@ void oct_eval_report_free(oct_eval_report *r);
 oct_status oct_eval_open_candidate(const oct_model *m, const char *plan_path, int simulate,
                                    const oct_session_options *opt, oct_session **out,
                                    oct_error *err);
+
+/* The label-free task scorer for the sensitivity ranking (oct_task_scorer,
+ * octet/quant.h): each configuration's outputs against the FP32 run of the
+ * same sample. metric: map50_95, map50 or map75 for detect (mAP against the
+ * FP32 detections with score >= o->ref_conf, decoded with o->decode in
+ * tensor pixels); top1 or top5 for classify (agreement with FP32's top-1).
+ * Free with oct_eval_task_scorer_free. */
+oct_status oct_eval_task_scorer_create(const oct_eval_options *o, const char *metric, oct_task_scorer **out,
+                                       oct_error *err);
+void oct_eval_task_scorer_free(oct_task_scorer *t);
 
 /* ---- drawing ----------------------------------------------------------- */
 /* Draws boxes labelled "name score" (names may be NULL, then class numbers)

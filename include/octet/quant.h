@@ -88,6 +88,9 @@ typedef struct oct_analysis oct_analysis;
 typedef struct oct_analyze_options {
     int sensitivity;       /* 1: compute both sensitivity rankings */
     int sens_images;       /* samples the rankings use (default 4) */
+    /* The "only" ranking also by this task metric (may be NULL; not owned;
+     * the type is below, with tuning). */
+    const struct oct_task_scorer *task;
     const char *plan_desc; /* recorded: the plan's file */
     const char *data_desc; /* recorded: the data folder */
     /* Progress (may be NULL): phase ("analyze", "sensitivity"), done, total. */
@@ -129,6 +132,21 @@ typedef struct oct_target {
 /* Parses "map50_95>=0.99*fp32", "top1>=0.995*fp32", "sqnr>=30", "map50>fp32". */
 oct_status oct_target_parse(const char *expr, oct_target *t, oct_error *err);
 
+/* A task metric for the sensitivity ranking, computed from a session's
+ * outputs: begin once with the number of configurations, then observe after
+ * the FP32 run of each sample (config -1) and after each configuration's
+ * run of that sample (config 0..n-1), then result per configuration
+ * (higher is better). The session is only valid during the call.
+ * oct_eval_task_scorer_create (octet/eval.h) makes the label-free
+ * detection and classification scorers. */
+typedef struct oct_task_scorer {
+    oct_status (*begin)(void *user, int n_configs, oct_error *err);
+    oct_status (*observe)(void *user, int config, int sample, const oct_session *s, oct_error *err);
+    oct_status (*result)(void *user, int config, double *metric, oct_error *err);
+    void *user;
+    const char *name; /* recorded in the ranking, e.g. "label-free map50_95" */
+} oct_task_scorer;
+
 /* Scores a plan by the target's metric (plan NULL: the FP32 model). */
 typedef oct_status (*oct_plan_metric_fn)(void *user, const oct_plan *plan, double *metric, oct_error *err);
 
@@ -136,7 +154,10 @@ typedef struct oct_tune_options {
     oct_target target;
     const char *target_desc; /* recorded, e.g. the expression */
     int fallback;            /* oct_precision of kept tensors and nodes (default fp16) */
-    int sens_images;         /* samples the sensitivity ranking uses (default 4) */
+    int sens_images;         /* samples the sensitivity ranking uses (default 8) */
+    /* Ranks by this task metric first (the SQNR breaks ties; may be NULL:
+     * the SQNR alone). Not owned. */
+    const oct_task_scorer *task;
     int max_evals;           /* metric evaluations allowed (default 24) */
     int report_images;       /* samples the final analysis uses (default 16; 0: none) */
     /* Called with one line per step (may be NULL). */

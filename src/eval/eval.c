@@ -113,43 +113,6 @@ static void score_summary(double *v, int n, oct_score_summary *s) {
     s->mean = sum / n;
 }
 
-static double view_get(const oct_tensor_view *t, int64_t i) {
-    switch (t->dtype) {
-    case OCT_FLOAT: return ((const float *)t->data)[i];
-    case OCT_DOUBLE: return ((const double *)t->data)[i];
-    case OCT_FLOAT16: return oct_f16_to_f32(((const uint16_t *)t->data)[i]);
-    case OCT_BFLOAT16: return oct_bf16_to_f32(((const uint16_t *)t->data)[i]);
-    case OCT_INT64: return (double)((const int64_t *)t->data)[i];
-    case OCT_INT32: return ((const int32_t *)t->data)[i];
-    case OCT_INT8: return ((const int8_t *)t->data)[i];
-    case OCT_UINT8:
-    case OCT_BOOL: return ((const uint8_t *)t->data)[i];
-    default: return NAN;
-    }
-}
-
-static int64_t numel(const oct_tensor_view *t) {
-    int64_t n = 1;
-    for (int i = 0; i < t->ndim; i++)
-        n *= t->dims[i];
-    return n;
-}
-
-/* Indices of the k largest values, descending, ties to the lower index. */
-static void top_k(const oct_tensor_view *t, int64_t n, int k, int64_t *best) {
-    for (int j = 0; j < k; j++)
-        best[j] = -1;
-    for (int64_t i = 0; i < n; i++) {
-        double v = view_get(t, i);
-        for (int j = 0; j < k; j++)
-            if (best[j] < 0 || v > view_get(t, best[j])) {
-                memmove(best + j + 1, best + j, sizeof(int64_t) * (size_t)(k - 1 - j));
-                best[j] = i;
-                break;
-            }
-    }
-}
-
 /* ---- the shared loop --------------------------------------------------- */
 typedef struct run_state {
     const oct_eval_options *o;
@@ -240,14 +203,14 @@ static oct_status image_truth(run_state *st, int i, const oct_image_info *info, 
 static oct_status classify_image(run_state *st, int i, oct_error *err) {
     oct_tensor_view out;
     OCT_TRY(oct_session_get_output(st->cand ? st->cand : st->ref, 0, &out, err));
-    int64_t n = numel(&out), best[5], k = n < 5 ? n : 5, label;
+    int64_t n = oct_eval_numel(&out), best[5], k = n < 5 ? n : 5, label;
     if (n < 1) return oct_fail(err, OCT_E_SHAPE, "classify: output 0 is empty");
-    top_k(&out, n, (int)k, best);
+    oct_eval_top_k(&out, n, (int)k, best);
     if (st->cand) {
         oct_tensor_view ro;
         OCT_TRY(oct_session_get_output(st->ref, 0, &ro, err));
         int64_t rb;
-        top_k(&ro, numel(&ro), 1, &rb);
+        oct_eval_top_k(&ro, oct_eval_numel(&ro), 1, &rb);
         label = rb;
     } else {
         char wnid[256];
@@ -326,15 +289,15 @@ static oct_status fidelity_outputs(run_state *st, oct_error *err) {
         oct_tensor_view a, b;
         OCT_TRY(oct_session_get_output(st->ref, k, &a, err));
         OCT_TRY(oct_session_get_output(st->cand, k, &b, err));
-        int64_t n = numel(&a);
-        if (numel(&b) != n)
+        int64_t n = oct_eval_numel(&a);
+        if (oct_eval_numel(&b) != n)
             return oct_fail(
                 err, OCT_E_SHAPE,
                 "fidelity: output %d has %lld values in the reference and %lld in the candidate", k,
-                (long long)n, (long long)numel(&b));
+                (long long)n, (long long)oct_eval_numel(&b));
         double *acc = st->acc[k];
         for (int64_t i = 0; i < n; i++) {
-            double x = view_get(&a, i), y = view_get(&b, i), dd = x - y;
+            double x = oct_eval_view_get(&a, i), y = oct_eval_view_get(&b, i), dd = x - y;
             acc[0] += x * x;
             acc[1] += y * y;
             acc[2] += x * y;

@@ -1,8 +1,15 @@
-/* Pieces shared by the evaluation files: label and list readers. */
+/* Pieces shared by the evaluation files: output readers, label and list
+ * readers. */
 #ifndef OCT_EVAL_INTERNAL_H
 #define OCT_EVAL_INTERNAL_H
 
 #include "octet/eval.h"
+
+/* Output element i as double (NaN for types without a number). */
+double oct_eval_view_get(const oct_tensor_view *t, int64_t i);
+int64_t oct_eval_numel(const oct_tensor_view *t);
+/* Indices of the k largest values, descending, ties to the lower index. */
+void oct_eval_top_k(const oct_tensor_view *t, int64_t n, int k, int64_t *best);
 
 /* Lines of a text file, trailing whitespace and CR removed; trailing empty
  * lines dropped. free with oct_eval_free_lines. */

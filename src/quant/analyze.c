@@ -653,7 +653,7 @@ oct_status oct_analyze(const oct_model *m, const oct_session_options *so, const 
     oct_session_free(c.sim);
     if (!st && ao.sensitivity) {
         int k = ao.sens_images > 0 ? ao.sens_images : 4;
-        st = oct_sensitivity_run(m, so, plan, &samples, k < samples.n ? k : samples.n, 0, doc, ao.progress,
+        st = oct_sensitivity_run(m, so, plan, &samples, k < samples.n ? k : samples.n, 0, ao.task, doc, ao.progress,
                                  ao.progress_user, err);
     }
     oct_sample_cache_free(&samples);

@@ -41,9 +41,11 @@ double oct_sqnr_db(double sum_ref2, double sum_err2);
  * data-dependent selection such as TopK reads; sensitivity.c says how)
  * over the first n_images samples. Reruns only the steps downstream of the
  * changed tensor, from cached activations. only_ranking: the first ranking
- * only (what tune uses). */
+ * only (what tune uses). task (may be NULL): the first ranking also scored
+ * by this task metric, which then orders it (SQNR breaking ties). */
 oct_status oct_sensitivity_run(const oct_model *m, const oct_session_options *so, const oct_plan *plan,
-                               const oct_sample_cache *samples, int n_images, int only_ranking, cJSON *doc,
+                               const oct_sample_cache *samples, int n_images, int only_ranking,
+                               const oct_task_scorer *task, cJSON *doc,
                                void (*progress)(void *user, const char *phase, int done, int total),
                                void *progress_user, oct_error *err);
 

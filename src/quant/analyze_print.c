@@ -34,12 +34,17 @@ static int cmp_worst(const void *a, const void *b) {
 static void print_ranking(FILE *f, const cJSON *sens, const char *key, const char *title) {
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(sens, key);
     if (!cJSON_IsArray(arr)) return;
-    fprintf(f, "%s\n", title);
+    const char *task = str(sens, "task");
+    if (*task && !strcmp(key, "only")) fprintf(f, "most sensitive (only this tensor INT8; %s, then output SQNR):\n", task);
+    else fprintf(f, "%s\n", title);
     int i = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, arr) {
         if (i++ == 5) break;
-        fprintf(f, "  %7.1f dB  %s\n", num(e, "score"), str(e, "tensor"));
+        if (cJSON_GetObjectItemCaseSensitive(e, "task"))
+            fprintf(f, "  %.4f %7.1f dB  %s\n", num(e, "task"), num(e, "score"), str(e, "tensor"));
+        else
+            fprintf(f, "  %7.1f dB  %s\n", num(e, "score"), str(e, "tensor"));
     }
 }
 

@@ -91,6 +91,7 @@ static oct_status run_steps(sens_run *r, int from, oct_error *err) {
             if (ki >= 0 && g->values[vals[o]].t.data) score_value(r->sc, ki, g->values[vals[o]].t.data, r->ref, r->rr, r->ee);
         }
     }
+    r->s->ran = 1; /* its outputs hold a whole run's (task scorers read them) */
     return OCT_OK;
 }
 
@@ -156,6 +157,7 @@ typedef struct score {
     int v;
     double *rr, *ee; /* per scored channel */
     double db;
+    double task; /* the task metric (NAN without one) */
 } score;
 
 #define SCORE_MIN_DB (-20.0)
@@ -312,8 +314,15 @@ static int cmp_asc(const void *x, const void *y) {
 
 static int cmp_desc(const void *x, const void *y) { return cmp_asc(y, x); }
 
-static cJSON *ranking(const oct_session *s, score *sc, int n, int worst_first) {
-    qsort(sc, (size_t)n, sizeof *sc, worst_first ? cmp_asc : cmp_desc);
+/* the task metric first (worst first), the SQNR for ties */
+static int cmp_task(const void *x, const void *y) {
+    const score *a = x, *b = y;
+    if (a->task != b->task) return a->task < b->task ? -1 : 1;
+    return cmp_asc(x, y);
+}
+
+static cJSON *ranking(const oct_session *s, score *sc, int n, int worst_first, int by_task) {
+    qsort(sc, (size_t)n, sizeof *sc, by_task ? cmp_task : worst_first ? cmp_asc : cmp_desc);
     cJSON *arr = cJSON_CreateArray();
     const oct_graph *g = s->g;
     for (int i = 0; i < n; i++) {
@@ -330,13 +339,15 @@ static cJSON *ranking(const oct_session *s, score *sc, int n, int worst_first) {
                 }
         }
         oct_json_add_num(o, "score", sc[i].db);
+        if (by_task) oct_json_add_num(o, "task", sc[i].task);
         cJSON_AddItemToArray(arr, o);
     }
     return arr;
 }
 
 oct_status oct_sensitivity_run(const oct_model *m, const oct_session_options *so, const oct_plan *plan,
-                               const oct_sample_cache *samples, int n_images, int only_ranking, cJSON *doc,
+                               const oct_sample_cache *samples, int n_images, int only_ranking,
+                               const oct_task_scorer *task, cJSON *doc,
                                void (*progress)(void *user, const char *phase, int done, int total),
                                void *progress_user, oct_error *err) {
     if (n_images < 1) return oct_fail(err, OCT_E_INVALID_ARG, "sensitivity needs at least one sample");
@@ -390,6 +401,7 @@ oct_status oct_sensitivity_run(const oct_model *m, const oct_session_options *so
             s_except[i].ee = s_except[i].rr + sc.total + 1;
         }
     }
+    if (!st && task) st = task->begin(task->user, nc, err);
     double *base_rr = sums ? sums + (size_t)(2 * nc) * 2 * (size_t)(sc.total + 1) : NULL;
     double *base_ee = base_rr ? base_rr + sc.total + 1 : NULL;
     /* this image's full runs: FP32 energies (rr, ee = 0), the plan's sums */
@@ -411,6 +423,7 @@ oct_status oct_sensitivity_run(const oct_model *m, const oct_session_options *so
             st = cache_put(&ca, &only.s->g->values[only.s->g->inputs[k]].t, only.s->g->inputs[k], err);
         if (!st) st = run_steps(&only, 0, err);
         only.capture = NULL;
+        if (!st && task) st = task->observe(task->user, -1, im, only.s, err);
         /* full plan run, cached before fake quantization */
         except.capture = &cb;
         except.rr = img_sums + 2 * tw;
@@ -436,6 +449,8 @@ oct_status oct_sensitivity_run(const oct_model *m, const oct_session_options *so
             only.rr = s_only[i].rr;
             only.ee = s_only[i].ee;
             st = run_steps(&only, from, err);
+            /* outputs written before `from` were restored from the FP32 run */
+            if (!st && task) st = task->observe(task->user, i, im, only.s, err);
             *pv = OCT_PREC_FP32;
             if (only_ranking) {
                 if (progress) progress(progress_user, "sensitivity", im * nc + i + 1, n_images * nc);
@@ -459,16 +474,21 @@ oct_status oct_sensitivity_run(const oct_model *m, const oct_session_options *so
         for (int i = 0; i < nc; i++) {
             s_only[i].db = score_db(&sc, s_only[i].rr, s_only[i].ee, sc.dep[s_only[i].v]);
             s_except[i].db = score_db(&sc, s_except[i].rr, s_except[i].ee, 0);
+            s_only[i].task = NAN;
+            if (!st && task) st = task->result(task->user, i, &s_only[i].task, err);
         }
+    }
+    if (!st) {
         cJSON *sens = cJSON_CreateObject();
         cJSON_AddStringToObject(sens, "score", "sqnr_db");
+        if (task) cJSON_AddStringToObject(sens, "task", task->name ? task->name : "task");
         cJSON *on = cJSON_AddArrayToObject(sens, "scored_tensors");
         for (int k = 0; k < sc.n; k++)
             if (!sc.tail[k]) cJSON_AddItemToArray(on, cJSON_CreateString(except.s->g->values[sc.v[k]].name));
         cJSON_AddNumberToObject(sens, "images", n_images);
         oct_json_add_num(sens, "plan_score", score_db(&sc, base_rr, base_ee, 0));
-        cJSON_AddItemToObject(sens, "only", ranking(only.s, s_only, nc, 1));
-        if (!only_ranking) cJSON_AddItemToObject(sens, "except", ranking(except.s, s_except, nc, 0));
+        cJSON_AddItemToObject(sens, "only", ranking(only.s, s_only, nc, 1, task != NULL));
+        if (!only_ranking) cJSON_AddItemToObject(sens, "except", ranking(except.s, s_except, nc, 0, 0));
         cJSON_DeleteItemFromObjectCaseSensitive(doc, "sensitivity");
         cJSON_AddItemToObject(doc, "sensitivity", sens);
     }

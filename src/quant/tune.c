@@ -19,7 +19,7 @@
 void oct_tune_options_init(oct_tune_options *o) {
     memset(o, 0, sizeof *o);
     o->fallback = OCT_PREC_FP16;
-    o->sens_images = 4;
+    o->sens_images = 8;
     o->max_evals = 24;
     o->report_images = 16;
 }
@@ -194,11 +194,13 @@ static oct_status evaluate(tuner *t, oct_plan *p, const char *what, int n_fallba
 
 typedef struct cand {
     const char *name;
+    int tier; /* 1: lowers the task metric */
     double priority;
 } cand;
 
 static int cmp_cand(const void *a, const void *b) {
     const cand *x = a, *y = b;
+    if (x->tier != y->tier) return y->tier - x->tier;
     return x->priority > y->priority ? -1 : x->priority < y->priority;
 }
 
@@ -221,6 +223,10 @@ static double fallback_cost(const tuner *t, const char *name) {
     return fl / t->flops_total;
 }
 
+/* With a task metric: the tensors whose "only" configuration lowers it
+ * come first, by the drop per FLOP share (the best configuration's metric
+ * is the reference: label-free metrics score FP32 itself as perfect);
+ * then the rest by the SQNR priority. */
 static int ranking_names(const tuner *t, const cJSON *sens, char ***out) {
     const cJSON *only = cJSON_GetObjectItemCaseSensitive(sens, "only");
     int n = cJSON_GetArraySize(only), k = 0;
@@ -232,13 +238,22 @@ static int ranking_names(const tuner *t, const cJSON *sens, char ***out) {
         return -1;
     }
     const cJSON *e;
+    double best = -INFINITY;
+    cJSON_ArrayForEach(e, only) {
+        const cJSON *tk = cJSON_GetObjectItemCaseSensitive(e, "task");
+        if (cJSON_IsNumber(tk) && tk->valuedouble > best) best = tk->valuedouble;
+    }
     cJSON_ArrayForEach(e, only) {
         const cJSON *tn = cJSON_GetObjectItemCaseSensitive(e, "tensor");
         const cJSON *sc = cJSON_GetObjectItemCaseSensitive(e, "score");
+        const cJSON *tk = cJSON_GetObjectItemCaseSensitive(e, "task");
         if (!cJSON_IsString(tn)) continue;
         double db = cJSON_IsNumber(sc) ? sc->valuedouble : 100.0;
+        double cost = fallback_cost(t, tn->valuestring) + EPS_FLOPS;
+        double drop = cJSON_IsNumber(tk) ? best - tk->valuedouble : 0;
         c[k].name = tn->valuestring;
-        c[k].priority = pow(10.0, -db / 10.0) / (fallback_cost(t, tn->valuestring) + EPS_FLOPS);
+        c[k].tier = drop > 0;
+        c[k].priority = drop > 0 ? drop / cost : pow(10.0, -db / 10.0) / cost;
         k++;
     }
     qsort(c, (size_t)k, sizeof *c, cmp_cand);
@@ -332,7 +347,8 @@ oct_status oct_tune(const oct_model *m, const oct_session_options *so, const oct
         st = oct_sample_cache_load(&samples, t.g->n_inputs, k, fn, user, &skipped, err);
         if (!st && !samples.n) st = oct_fail(err, OCT_E_INVALID_ARG, "no usable sample for the sensitivity ranking");
         if (!st)
-            st = oct_sensitivity_run(m, so, base, &samples, samples.n, 1, sens_doc, to.progress, to.progress_user, err);
+            st = oct_sensitivity_run(m, so, base, &samples, samples.n, 1, to.task, sens_doc, to.progress,
+                                     to.progress_user, err);
         oct_sample_cache_free(&samples);
         if (!st) {
             n_names = ranking_names(&t, cJSON_GetObjectItemCaseSensitive(sens_doc, "sensitivity"), &names);

@@ -1,5 +1,6 @@
 /* octet analyze MODEL --plan PLAN.json --data DIR [--count N] [--sensitivity]
- *   [--sens-images K] [--json] [-o OUT.json] [--report OUT.html] [--quiet]
+ *   [--sens-images K] [--metric M [--task T] [--decoder D] [--ref-conf X]]
+ *   [--json] [-o OUT.json] [--report OUT.html] [--quiet]
  *   [preprocessing flags] [--shape ...] [--threads N]
  * FP32 and the plan (simulated) side by side: per-tensor fidelity,
  * sensitivity rankings, diagnosis (docs/analysis-json.md). */
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "dataset.h"
+#include "octet/eval.h"
 #include "octet/quant.h"
 
 typedef struct {
@@ -27,8 +29,12 @@ int cmd_analyze(int argc, char **argv) {
     cli_common_init(&c);
     oct_analyze_options ao;
     oct_analyze_options_init(&ao);
-    const char *data = NULL, *out = NULL, *report = NULL;
+    const char *data = NULL, *out = NULL, *report = NULL, *metric = NULL;
     int count = 0, quiet = 0;
+    oct_eval_options eo; /* the task metric's decoding */
+    oct_eval_options_init(&eo);
+    oct_task_scorer *task = NULL;
+    oct_error err = {0};
     for (int i = 2; i < argc; i++) {
         int r = cli_parse_common(&c, argc, argv, &i);
         if (r < 0) return 2;
@@ -39,6 +45,16 @@ int cmd_analyze(int argc, char **argv) {
         else if (!strcmp(a, "--sensitivity")) ao.sensitivity = 1;
         else if (!strcmp(a, "--sens-images") && i + 1 < argc) ao.sens_images = atoi(argv[++i]);
         else if (!strcmp(a, "--report") && i + 1 < argc) report = argv[++i];
+        else if (!strcmp(a, "--metric") && i + 1 < argc) metric = argv[++i];
+        else if (!strcmp(a, "--ref-conf") && i + 1 < argc) eo.ref_conf = (float)atof(argv[++i]);
+        else if (!strcmp(a, "--task") && i + 1 < argc) {
+            const char *t = argv[++i];
+            if (strcmp(t, "detect") && strcmp(t, "classify"))
+                return cli_fail("analyze: --task takes detect or classify, not '%s'", t), 2;
+            eo.task = strcmp(t, "detect") ? OCT_TASK_CLASSIFY : OCT_TASK_DETECT;
+        } else if (!strcmp(a, "--decoder") && i + 1 < argc) {
+            if (oct_decoder_parse(argv[++i], &eo.decode.decoder, &err)) return cli_error(&err), 2;
+        }
         else if (!strcmp(a, "-o") && i + 1 < argc) out = argv[++i];
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
         else if (a[0] == '-' && a[1]) return cli_fail("analyze: unknown option '%s' (or missing value)", a), 2;
@@ -47,13 +63,20 @@ int cmd_analyze(int argc, char **argv) {
     }
     if (!c.model_path || !data || !c.plan_path)
         return cli_fail("usage: octet analyze MODEL --plan PLAN.json --data DIR [--count N] [--sensitivity]\n"
-                        "  [--sens-images K] [--json] [-o OUT.json] [--report OUT.html] [--quiet]\n"
+                        "  [--sens-images K] [--metric map50_95|map50|map75|top1|top5 [--task detect|classify]\n"
+                        "  [--decoder yolov10|yolov8|yolov5] [--ref-conf 0.25]] (the first ranking also by\n"
+                        "  that metric against FP32, label-free) [--json] [-o OUT.json] [--report OUT.html] [--quiet]\n"
                         "  [--preset NAME | preprocessing flags] [--shape NAME=DIMS] [--threads N]"),
                2;
     if (count < 0 || ao.sens_images < 0) return cli_fail("--count and --sens-images must be positive"), 2;
+    if (metric && !ao.sensitivity) return cli_fail("analyze: --metric scores the sensitivity ranking: add --sensitivity"), 2;
+    if (metric && oct_eval_task_scorer_create(&eo, metric, &task, &err)) return cli_error(&err), 2;
+    ao.task = task;
     cli_dataset d;
-    if (cli_dataset_open(&d, data, count, -1)) return 1;
-    oct_error err = {0};
+    if (cli_dataset_open(&d, data, count, -1)) {
+        oct_eval_task_scorer_free(task);
+        return 1;
+    }
     oct_model *m = NULL;
     oct_plan *plan = NULL;
     oct_analysis *an = NULL;
@@ -94,6 +117,7 @@ int cmd_analyze(int argc, char **argv) {
         if (report && !rc) printf("report written to %s\n", report);
     }
 done:
+    oct_eval_task_scorer_free(task);
     oct_analysis_free(an);
     oct_plan_free(plan);
     oct_model_free(m);

@@ -93,7 +93,7 @@ static const char *usage =
     "  --method M|auto      calibrator (auto: per tensor; default auto); --scheme compute|all (compute)\n"
     "  --plan BASE.json     start from this plan instead of calibrating\n"
     "  --fallback fp16|bf16|fp32 (fp16)   --count N (calibration images)   --eval-count N\n"
-    "  --sens-images K (4)  --max-evals N (24)\n"
+    "  --sens-images K (8)  --max-evals N (24)\n"
     "  --qdq OUT.onnx  --trt-cache FILE  --report OUT.html  --json OUT.json  --quiet\n"
     "  and the preprocessing flags, --shape, --threads";
 
@@ -162,6 +162,7 @@ int cmd_tune(int argc, char **argv) {
     oct_model *m = NULL;
     oct_plan *base = NULL, *plan = NULL;
     oct_analysis *an = NULL;
+    oct_task_scorer *task = NULL;
     tune_ctx tc;
     memset(&tc, 0, sizeof tc);
     int rc = 1, met = 0;
@@ -180,6 +181,13 @@ int cmd_tune(int argc, char **argv) {
         rc = cli_error(&err);
         goto done;
     }
+    /* the ranking by the target's own metric, against FP32 (label-free) */
+    if (strcmp(to.target.metric, "sqnr") &&
+        oct_eval_task_scorer_create(&tc.eo, to.target.metric, &task, &err)) {
+        rc = cli_error(&err);
+        goto done;
+    }
+    to.task = task;
     cli_progress_start(&tc.prog, "tune", quiet);
     double t0 = cli_now_ms();
     if (c.plan_path) {
@@ -234,6 +242,7 @@ int cmd_tune(int argc, char **argv) {
     }
     if (!rc && !met) rc = 3;
 done:
+    oct_eval_task_scorer_free(task);
     oct_analysis_free(an);
     oct_plan_free(plan);
     oct_plan_free(base);
