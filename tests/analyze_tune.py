@@ -172,9 +172,12 @@ def main():
                      "--json-out", os.path.join(tmp, "y5an.json"), "--quiet"] + det)
             check(p.returncode == 0, "yolov5n, label-free target map50_95>=0.97*fp32 met (exit %d)" % p.returncode)
             y5s = json.load(open(os.path.join(tmp, "y5an.json"))).get("sensitivity", {}) if p.returncode == 0 else {}
-            check(y5s.get("task") == "label-free map50_95" and
-                  all(0 <= e.get("task", -1) <= 1 for e in y5s.get("only", [])),
-                  "yolov5n: the ranking scored by label-free mAP50-95")
+            y5o = y5s.get("only", [])
+            check(y5s.get("task") == "label-free map50_95" and y5o and
+                  all(0 <= e.get("task", -1) <= 1 and 0 <= e.get("task_fine", -1) <= 1 for e in y5o),
+                  "yolov5n: the ranking scored by label-free mAP50-95 and the boxes' fidelity")
+            check(all(y5o[i]["task_fine"] <= y5o[i + 1]["task_fine"] for i in range(len(y5o) - 1)),
+                  "yolov5n: worst fidelity first")
             r = run([octet, "eval", y5, "--images", os.path.join(coco, "val2017", "images"), "--count", "4",
                      "--plan", y5plan, "--simulate", "--json", "--quiet"] + det, 0)
             m = json.loads(r.stdout)["map50_95"] if r.returncode == 0 else -1

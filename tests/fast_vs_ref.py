@@ -196,6 +196,13 @@ def cases():
         init("S", rng.standard_normal((1, 16, 1, 1)))])))
     out.append(("Add scalar const", *after_conv([helper.make_node("Add", ["C", "S"], ["Y"])], extra_inits=[
         init("S", np.array(0.25))])))
+    # a Q/DQ model's activations: per-tensor QuantizeLinear -> DequantizeLinear
+    # on channels-last data (int8 and uint8 with a zero point), 13 channels
+    for qt, zp in ((TensorProto.INT8, 0), (TensorProto.UINT8, 121)):
+        out.append(("Quantize/DequantizeLinear %s" % ("int8" if qt == TensorProto.INT8 else "uint8"), *after_conv([
+            helper.make_node("QuantizeLinear", ["C", "qs", "qz"], ["Q"]),
+            helper.make_node("DequantizeLinear", ["Q", "qs", "qz"], ["Y"])], c=13, extra_inits=[
+            init("qs", np.array(0.0173)), helper.make_tensor("qz", qt, [], [zp])])))
     out.append(("Split+Concat nhwc", *after_conv([
         helper.make_node("Split", ["C", "sp"], ["a", "b"], axis=1),
         helper.make_node("Sigmoid", ["b"], ["bs"]),

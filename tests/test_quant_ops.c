@@ -160,6 +160,57 @@ static void test_quantize_ties(void) {
     release_all();
 }
 
+/* The per-tensor float <-> 8-bit loops (clamp, then magic-number rounding;
+ * what Q/DQ models run on every activation) against the element-by-element
+ * arithmetic of arith.h, on odd lengths (vector tails) with ties, NaN,
+ * infinities and values far beyond the codes, for every zero point kind. */
+static void test_quantize_per_tensor_fast(void) {
+    static const int64_t lens[] = {1, 3, 13, 127, 1031};
+    static const float scales[] = {1.0f, 0.5f, 0.0078125f, 0.1f, 3.7f};
+    int bad_q = 0, bad_dq = 0, runs = 0;
+    for (int li = 0; li < 5; li++)
+        for (int si = 0; si < 5; si++)
+            for (int dt = 0; dt < 2; dt++) {
+                oct_dtype qt = dt ? OCT_UINT8 : OCT_INT8;
+                int32_t lo = qmin(qt), hi = qmax(qt), zp = dt ? rnd_in(0, 255) : rnd_in(-128, 127);
+                int64_t n = lens[li];
+                oct_tensor *x = T(OCT_FLOAT, 1, &n), *y = empty(), *back = empty();
+                float *xf = x->data, sc = scales[si];
+                for (int64_t i = 0; i < n; i++) {
+                    int k = rnd_in(0, 9);
+                    xf[i] = k == 0   ? ((float)rnd_in(-300, 300) + 0.5f) * sc /* ties */
+                            : k == 1 ? (float)rnd_in(-100000, 100000) * sc   /* far beyond the codes */
+                            : k == 2 ? (rnd_in(0, 1) ? INFINITY : -INFINITY)
+                            : k == 3 ? NAN
+                                     : (float)rnd_in(-20000, 20000) / 100.0f * sc;
+                }
+                const oct_tensor *in[3] = {x, scalar_f(sc), scalar_q(qt, zp)};
+                runs++;
+                if (run_op("", "QuantizeLinear", 13, 3, in, 1, &y, NULL, 0)) {
+                    bad_q++;
+                    continue;
+                }
+                for (int64_t i = 0; i < n; i++) {
+                    int32_t want = oct_quantize(xf[i], sc, zp, lo, hi);
+                    int32_t got = dt ? ((uint8_t *)y->data)[i] : ((int8_t *)y->data)[i];
+                    bad_q += got != want;
+                }
+                const oct_tensor *din[3] = {y, scalar_f(sc), scalar_q(qt, zp)};
+                if (run_op("", "DequantizeLinear", 13, 3, din, 1, &back, NULL, 0)) {
+                    bad_dq++;
+                    continue;
+                }
+                for (int64_t i = 0; i < n; i++) {
+                    int32_t q = dt ? ((uint8_t *)y->data)[i] : ((int8_t *)y->data)[i];
+                    bad_dq += ((float *)back->data)[i] != (float)(q - zp) * sc;
+                }
+                release_all();
+            }
+    CHECK(bad_q == 0, "per-tensor QuantizeLinear loop: %d of %d runs' values differ from oct_quantize", bad_q,
+          runs);
+    CHECK(bad_dq == 0, "per-tensor DequantizeLinear loop: %d values differ", bad_dq);
+}
+
 static void test_quantize_axis_and_blocks(void) {
     int64_t xd[3] = {2, 3, 4}, sd = 3, zd = 3;
     oct_tensor *x = T(OCT_FLOAT, 3, xd), *s = T(OCT_FLOAT, 1, &sd), *z = T(OCT_INT8, 1, &zd);
@@ -619,6 +670,7 @@ static void test_malformed(void) {
 
 int main(void) {
     test_quantize_ties();
+    test_quantize_per_tensor_fast();
     test_quantize_axis_and_blocks();
     test_dequantize_int32_fp16();
     test_dynamic_quantize();

@@ -135,16 +135,19 @@ oct_status oct_target_parse(const char *expr, oct_target *t, oct_error *err);
 /* A task metric for the sensitivity ranking, computed from a session's
  * outputs: begin once with the number of configurations, then observe after
  * the FP32 run of each sample (config -1) and after each configuration's
- * run of that sample (config 0..n-1), then result per configuration
- * (higher is better). The session is only valid during the call.
+ * run of that sample (config 0..n-1), then result per configuration:
+ * metric[0] the task metric, metric[1] a finer continuous measure that
+ * breaks its ties (NAN when there is none); higher is better for both.
+ * The session is only valid during the call.
  * oct_eval_task_scorer_create (octet/eval.h) makes the label-free
  * detection and classification scorers. */
 typedef struct oct_task_scorer {
     oct_status (*begin)(void *user, int n_configs, oct_error *err);
     oct_status (*observe)(void *user, int config, int sample, const oct_session *s, oct_error *err);
-    oct_status (*result)(void *user, int config, double *metric, oct_error *err);
+    oct_status (*result)(void *user, int config, double metric[2], oct_error *err);
     void *user;
-    const char *name; /* recorded in the ranking, e.g. "label-free map50_95" */
+    const char *name;      /* recorded in the ranking, e.g. "label-free map50_95" */
+    const char *fine_name; /* what metric[1] is, or NULL */
 } oct_task_scorer;
 
 /* Scores a plan by the target's metric (plan NULL: the FP32 model). */

@@ -178,19 +178,24 @@ static void section_sensitivity(oct_rep_buf *b, const cJSON *doc) {
     P(b, "</span>, on ");
     oct_rep_item(b, oct_rep_get(s, "images"), OCT_FMT_INT);
     P(b, " image(s). Hover a bar for the tensor's full name and its consumer nodes.</p>\n");
-    const char *task = oct_rep_str(s, "task");
+    const char *task = oct_rep_str(s, "task"), *fine = oct_rep_str(s, "task_fine");
     if (task) {
-        /* the tensors whose "only" configuration lowers the task metric */
+        /* the tensors whose "only" configuration lowers the task's measure */
+        const char *by = fine ? "task_fine" : "task";
         double best = -1e300, v;
         const cJSON *e;
         OCT_REP_EACH(e, oct_rep_get(s, "only"))
-        if (oct_rep_num(oct_rep_get(e, "task"), &v) == OCT_REP_FINITE && v > best) best = v;
+        if (oct_rep_num(oct_rep_get(e, by), &v) == OCT_REP_FINITE && v > best) best = v;
         P(b, "<p>The first ranking is ordered by <span class=\"mono\">");
-        E(b, task);
-        P(b, "</span> against FP32 on these images, then by the score. Tensors that lower it alone:</p>\n<ul>\n");
+        E(b, fine ? fine : task);
+        if (fine) {
+            P(b, "</span>, then <span class=\"mono\">");
+            E(b, task);
+        }
+        P(b, "</span> against FP32 on these images, then by the score. The tensors that lower it most alone:</p>\n<ul>\n");
         int shown = 0;
         OCT_REP_EACH(e, oct_rep_get(s, "only")) {
-            if (oct_rep_num(oct_rep_get(e, "task"), &v) != OCT_REP_FINITE || !(v < best) || shown == 10) continue;
+            if (oct_rep_num(oct_rep_get(e, by), &v) != OCT_REP_FINITE || !(v < best) || shown == 10) continue;
             P(b, "<li><span class=\"mono\">");
             E(b, oct_rep_str(e, "tensor") ? oct_rep_str(e, "tensor") : "?");
             PF(b, "</span>: %.4f</li>\n", v);

@@ -34,14 +34,21 @@ static int cmp_worst(const void *a, const void *b) {
 static void print_ranking(FILE *f, const cJSON *sens, const char *key, const char *title) {
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(sens, key);
     if (!cJSON_IsArray(arr)) return;
-    const char *task = str(sens, "task");
-    if (*task && !strcmp(key, "only")) fprintf(f, "most sensitive (only this tensor INT8; %s, then output SQNR):\n", task);
-    else fprintf(f, "%s\n", title);
+    const char *task = str(sens, "task"), *fine = str(sens, "task_fine");
+    if (*task && *fine && !strcmp(key, "only"))
+        fprintf(f, "most sensitive (only this tensor INT8; by %s, then %s, then output SQNR):\n", fine, task);
+    else if (*task && !strcmp(key, "only"))
+        fprintf(f, "most sensitive (only this tensor INT8; by %s, then output SQNR):\n", task);
+    else
+        fprintf(f, "%s\n", title);
     int i = 0;
     const cJSON *e;
     cJSON_ArrayForEach(e, arr) {
         if (i++ == 5) break;
-        if (cJSON_GetObjectItemCaseSensitive(e, "task"))
+        if (cJSON_GetObjectItemCaseSensitive(e, "task_fine"))
+            fprintf(f, "  %.4f %.4f %7.1f dB  %s\n", num(e, "task_fine"), num(e, "task"), num(e, "score"),
+                    str(e, "tensor"));
+        else if (cJSON_GetObjectItemCaseSensitive(e, "task"))
             fprintf(f, "  %.4f %7.1f dB  %s\n", num(e, "task"), num(e, "score"), str(e, "tensor"));
         else
             fprintf(f, "  %7.1f dB  %s\n", num(e, "score"), str(e, "tensor"));

@@ -157,7 +157,7 @@ typedef struct score {
     int v;
     double *rr, *ee; /* per scored channel */
     double db;
-    double task; /* the task metric (NAN without one) */
+    double task, fine; /* the task metric and its tie-breaker (NAN without) */
 } score;
 
 #define SCORE_MIN_DB (-20.0)
@@ -314,9 +314,12 @@ static int cmp_asc(const void *x, const void *y) {
 
 static int cmp_desc(const void *x, const void *y) { return cmp_asc(y, x); }
 
-/* the task metric first (worst first), the SQNR for ties */
+/* worst first: by the task's continuous measure where it has one (a task
+ * metric on a few images moves in steps), then the task metric, then the
+ * SQNR */
 static int cmp_task(const void *x, const void *y) {
     const score *a = x, *b = y;
+    if (a->fine != b->fine && !isnan(a->fine) && !isnan(b->fine)) return a->fine < b->fine ? -1 : 1;
     if (a->task != b->task) return a->task < b->task ? -1 : 1;
     return cmp_asc(x, y);
 }
@@ -340,6 +343,7 @@ static cJSON *ranking(const oct_session *s, score *sc, int n, int worst_first, i
         }
         oct_json_add_num(o, "score", sc[i].db);
         if (by_task) oct_json_add_num(o, "task", sc[i].task);
+        if (by_task && !isnan(sc[i].fine)) oct_json_add_num(o, "task_fine", sc[i].fine);
         cJSON_AddItemToArray(arr, o);
     }
     return arr;
@@ -474,14 +478,17 @@ oct_status oct_sensitivity_run(const oct_model *m, const oct_session_options *so
         for (int i = 0; i < nc; i++) {
             s_only[i].db = score_db(&sc, s_only[i].rr, s_only[i].ee, sc.dep[s_only[i].v]);
             s_except[i].db = score_db(&sc, s_except[i].rr, s_except[i].ee, 0);
-            s_only[i].task = NAN;
-            if (!st && task) st = task->result(task->user, i, &s_only[i].task, err);
+            double r[2] = {NAN, NAN};
+            if (!st && task) st = task->result(task->user, i, r, err);
+            s_only[i].task = r[0];
+            s_only[i].fine = r[1];
         }
     }
     if (!st) {
         cJSON *sens = cJSON_CreateObject();
         cJSON_AddStringToObject(sens, "score", "sqnr_db");
         if (task) cJSON_AddStringToObject(sens, "task", task->name ? task->name : "task");
+        if (task && task->fine_name) cJSON_AddStringToObject(sens, "task_fine", task->fine_name);
         cJSON *on = cJSON_AddArrayToObject(sens, "scored_tensors");
         for (int k = 0; k < sc.n; k++)
             if (!sc.tail[k]) cJSON_AddItemToArray(on, cJSON_CreateString(except.s->g->values[sc.v[k]].name));

@@ -194,7 +194,7 @@ static oct_status evaluate(tuner *t, oct_plan *p, const char *what, int n_fallba
 
 typedef struct cand {
     const char *name;
-    int tier; /* 1: lowers the task metric */
+    int tier; /* 2: lowers the task's continuous measure, 1: the metric */
     double priority;
 } cand;
 
@@ -223,10 +223,12 @@ static double fallback_cost(const tuner *t, const char *name) {
     return fl / t->flops_total;
 }
 
-/* With a task metric: the tensors whose "only" configuration lowers it
- * come first, by the drop per FLOP share (the best configuration's metric
- * is the reference: label-free metrics score FP32 itself as perfect);
- * then the rest by the SQNR priority. */
+/* With a task metric: the tensors whose "only" configuration lowers its
+ * continuous measure (detection: the fidelity of FP32's boxes) come first,
+ * by the drop per FLOP share (the best configuration is the reference:
+ * label-free measures score FP32 itself as perfect); then those that lower
+ * the task metric itself (it moves in steps on a few images); then the
+ * rest by the SQNR priority. */
 static int ranking_names(const tuner *t, const cJSON *sens, char ***out) {
     const cJSON *only = cJSON_GetObjectItemCaseSensitive(sens, "only");
     int n = cJSON_GetArraySize(only), k = 0;
@@ -238,22 +240,26 @@ static int ranking_names(const tuner *t, const cJSON *sens, char ***out) {
         return -1;
     }
     const cJSON *e;
-    double best = -INFINITY;
+    double best = -INFINITY, best_fine = -INFINITY;
     cJSON_ArrayForEach(e, only) {
         const cJSON *tk = cJSON_GetObjectItemCaseSensitive(e, "task");
+        const cJSON *tf = cJSON_GetObjectItemCaseSensitive(e, "task_fine");
         if (cJSON_IsNumber(tk) && tk->valuedouble > best) best = tk->valuedouble;
+        if (cJSON_IsNumber(tf) && tf->valuedouble > best_fine) best_fine = tf->valuedouble;
     }
     cJSON_ArrayForEach(e, only) {
         const cJSON *tn = cJSON_GetObjectItemCaseSensitive(e, "tensor");
         const cJSON *sc = cJSON_GetObjectItemCaseSensitive(e, "score");
         const cJSON *tk = cJSON_GetObjectItemCaseSensitive(e, "task");
+        const cJSON *tf = cJSON_GetObjectItemCaseSensitive(e, "task_fine");
         if (!cJSON_IsString(tn)) continue;
         double db = cJSON_IsNumber(sc) ? sc->valuedouble : 100.0;
         double cost = fallback_cost(t, tn->valuestring) + EPS_FLOPS;
         double drop = cJSON_IsNumber(tk) ? best - tk->valuedouble : 0;
+        double fine = cJSON_IsNumber(tf) ? best_fine - tf->valuedouble : 0;
         c[k].name = tn->valuestring;
-        c[k].tier = drop > 0;
-        c[k].priority = drop > 0 ? drop / cost : pow(10.0, -db / 10.0) / cost;
+        c[k].tier = fine > 0 ? 2 : drop > 0 ? 1 : 0;
+        c[k].priority = fine > 0 ? fine / cost : drop > 0 ? drop / cost : pow(10.0, -db / 10.0) / cost;
         k++;
     }
     qsort(c, (size_t)k, sizeof *c, cmp_cand);

@@ -347,5 +347,34 @@ static void print_profile(const oct_plan_exec *p) {
                 total > 0 ? 100 * p->step_ms[best] / total : 0, k->impl,
                 k->node >= 0 ? p->x.g->nodes[k->node].name : "(layout conversion)");
     }
+    /* where the time goes by implementation and op (reorders: "layout") */
+    enum { MAX_GROUPS = 48 };
+    const char *gi[MAX_GROUPS], *go[MAX_GROUPS];
+    double gms[MAX_GROUPS];
+    int gn[MAX_GROUPS], ng = 0;
+    for (int s = 0; s < p->n_steps; s++) {
+        const oct_kernel *k = p->steps[s];
+        const char *op = k->node >= 0 ? p->x.g->nodes[k->node].op_type : "layout";
+        int j = 0;
+        while (j < ng && (strcmp(gi[j], k->impl) || strcmp(go[j], op))) j++;
+        if (j == ng) {
+            if (ng == MAX_GROUPS) continue;
+            gi[ng] = k->impl;
+            go[ng] = op;
+            gms[ng] = 0;
+            gn[ng++] = 0;
+        }
+        gms[j] += p->step_ms[s];
+        gn[j]++;
+    }
+    fprintf(stderr, "octet profile by implementation and op:\n");
+    for (int r = 0; r < ng && r < 16 && done; r++) {
+        int best = -1;
+        for (int j = 0; j < ng; j++)
+            if (gn[j] >= 0 && (best < 0 || gms[j] > gms[best])) best = j;
+        fprintf(stderr, "  %8.3f ms %5.1f%%  %-18s %-20s %d steps\n", p->runs ? gms[best] / p->runs : 0,
+                total > 0 ? 100 * gms[best] / total : 0, gi[best], go[best], gn[best]);
+        gn[best] = -1;
+    }
     free(done);
 }

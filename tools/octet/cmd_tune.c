@@ -181,6 +181,13 @@ int cmd_tune(int argc, char **argv) {
         rc = cli_error(&err);
         goto done;
     }
+    /* calibrate on images prepared as the evaluation prepares them (the
+     * task's preset unless flags were given): a plan calibrated on
+     * stretched images and evaluated on letterboxed ones sees other ranges */
+    if (!c.pre_set) {
+        c.pre = tc.eo.pre;
+        c.pre_set = 1;
+    }
     /* the ranking by the target's own metric, against FP32 (label-free) */
     if (strcmp(to.target.metric, "sqnr") &&
         oct_eval_task_scorer_create(&tc.eo, to.target.metric, &task, &err)) {

@@ -15,6 +15,9 @@ static const char *const unary_ops[] = {"Relu", "Sigmoid", "Tanh", "Exp", "Log",
                                         "Softplus", "Softsign", "Mish", "Gelu", "Reciprocal", "Floor", "Ceil",
                                         "Round", "Sin", "Cos", "Clip", NULL};
 static const char *const binary_ops[] = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", NULL};
+/* per-tensor QuantizeLinear / DequantizeLinear between float and 8 bits:
+ * Q/DQ models run one of each on every activation */
+static const char *const quant_ops[] = {"QuantizeLinear", "DequantizeLinear", NULL};
 
 enum { IN_FULL, IN_SCALAR, IN_CHANNEL };
 
@@ -64,10 +67,10 @@ static void ew_chunk(void *ctx, int64_t b, int64_t e) {
         if (k->kind[i] == IN_SCALAR) {
             views[i].ndim = 0;
             views[i].data = t->data;
-        } else if (k->kind[i] == IN_FULL) {
+        } else if (k->kind[i] == IN_FULL) { /* its own element size: Q/DQ change types */
             views[i].ndim = outv.ndim;
             memcpy(views[i].dims, outv.dims, sizeof outv.dims);
-            views[i].data = (char *)t->data + (size_t)off * (size_t)row * es;
+            views[i].data = (char *)t->data + (size_t)off * (size_t)row * oct_dtype_size(t->dtype);
         } else if (k->nhwc) { /* [C] broadcast along each pixel row */
             views[i].ndim = 1;
             views[i].dims[0] = C;
@@ -80,7 +83,7 @@ static void ew_chunk(void *ctx, int64_t b, int64_t e) {
         }
         in[i] = &views[i];
     }
-    for (int i = k->base.n_in; i < n->n_in && i < 3; i++) /* Clip's bounds */
+    for (int i = k->base.n_in; i < n->n_in && i < 3; i++) /* Clip's bounds, Q/DQ's scale and zero point */
         in[i] = n->in[i] >= 0 ? &g->values[n->in[i]].t : NULL;
     oct_opctx c = {n, n->n_in < 3 ? n->n_in : 3, in, 1, out, n->opset, 1, NULL};
     oct_status st = n->def->run(&c);
@@ -128,13 +131,29 @@ oct_status oct_cpu_eltwise_create(oct_exec *x, int node, oct_kernel **out, oct_e
     *out = NULL;
     oct_graph *g = x->g;
     const oct_node *n = &g->nodes[node];
-    int unary = in_list(unary_ops, n->op_type), binary = in_list(binary_ops, n->op_type);
+    int quant = in_list(quant_ops, n->op_type);
+    int unary = quant || in_list(unary_ops, n->op_type), binary = in_list(binary_ops, n->op_type);
     if ((!unary && !binary) || n->n_out != 1 || n->out[0] < 0 || !n->def) return OCT_OK;
     int n_data = unary ? 1 : 2;
     if (n->n_in < n_data) return OCT_OK;
     if (!unary && n->n_in != 2) return OCT_OK;
     const oct_tensor *y = &g->values[n->out[0]].t;
-    if (y->dtype != OCT_FLOAT) return OCT_OK;
+    oct_dtype in_type = OCT_FLOAT;
+    if (quant) {
+        /* float <-> int8/uint8 with one constant scale (and zero point) */
+        int q = !strcmp(n->op_type, "QuantizeLinear");
+        oct_dtype narrow = q ? y->dtype : g->values[n->in[0]].t.dtype;
+        if (narrow != OCT_INT8 && narrow != OCT_UINT8) return OCT_OK;
+        if (!q && y->dtype != OCT_FLOAT) return OCT_OK;
+        if (n->n_in < 2 || n->in[1] < 0) return OCT_OK;
+        for (int i = 1; i < n->n_in && i < 3; i++)
+            if (n->in[i] >= 0 && (!g->values[n->in[i]].is_const || oct_numel(&g->values[n->in[i]].t) != 1))
+                return OCT_OK;
+        if (n->opset >= 21 && oct_attr_int(n, "block_size", 0)) return OCT_OK;
+        in_type = q ? OCT_FLOAT : narrow;
+    } else if (y->dtype != OCT_FLOAT) {
+        return OCT_OK;
+    }
     ew_kernel *k = calloc(1, sizeof *k);
     if (!k) return oct_fail(err, OCT_E_NOMEM, "out of memory");
     int all_nhwc = 1, any_full = 0;
@@ -142,7 +161,7 @@ oct_status oct_cpu_eltwise_create(oct_exec *x, int node, oct_kernel **out, oct_e
         int v = n->in[i];
         if (v < 0) goto decline;
         const oct_tensor *t = &g->values[v].t;
-        if (t->dtype != OCT_FLOAT) goto decline;
+        if (t->dtype != in_type) goto decline;
         if (oct_shape_equal(t, y)) {
             k->kind[i] = IN_FULL;
             any_full = 1;
@@ -158,7 +177,8 @@ oct_status oct_cpu_eltwise_create(oct_exec *x, int node, oct_kernel **out, oct_e
         }
     }
     if (!any_full) goto decline;
-    /* Clip's optional bounds must be constants (read whole per chunk). */
+    /* Clip's optional bounds (and Q/DQ's parameters) must be constants (read
+     * whole per chunk). */
     for (int i = n_data; i < n->n_in; i++)
         if (n->in[i] >= 0 && !g->values[n->in[i]].is_const) goto decline;
     k->nhwc = all_nhwc && y->ndim == 4;

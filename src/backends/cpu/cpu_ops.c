@@ -17,6 +17,7 @@ const oct_cpu_op oct_cpu_ops[] = {
     EW("LeakyRelu") EW("HardSigmoid") EW("HardSwish") EW("Elu") EW("Selu") EW("Celu") EW("Softplus")
     EW("Softsign") EW("Mish") EW("Gelu") EW("Reciprocal") EW("Floor") EW("Ceil") EW("Round") EW("Sin")
     EW("Cos") EW("Clip") EW("Add") EW("Sub") EW("Mul") EW("Div") EW("Pow") EW("Max") EW("Min")
+    EW("QuantizeLinear") EW("DequantizeLinear")
 #undef EW
     {NULL, NULL},
 };

@@ -33,6 +33,19 @@ oct_status oct_ref_quantize_linear(const oct_tensor *x, const float *scale, cons
     if (x->dtype != OCT_FLOAT && x->dtype != OCT_FLOAT16 && x->dtype != OCT_BFLOAT16 &&
         x->dtype != OCT_DOUBLE && x->dtype != OCT_INT32)
         return OCT_E_UNSUPPORTED;
+    if (q->n_scales == 1 && x->dtype == OCT_FLOAT && (y->dtype == OCT_INT8 || y->dtype == OCT_UINT8)) {
+        /* per tensor, float to 8 bits (Q/DQ models quantize every activation
+         * this way): clamp to the codes, then round, the same numbers as
+         * oct_quantize (arith.h says why) in a loop that vectorizes */
+        const float *xf = x->data;
+        float s = scale[0], z = zp ? (float)zp[0] : 0.0f, l = (float)lo - z, h = (float)hi - z;
+        int64_t n = q->outer * q->axis_len * q->inner;
+        if (y->dtype == OCT_INT8)
+            for (int64_t i = 0; i < n; i++) ((int8_t *)y->data)[i] = (int8_t)(oct_fake_quant_code(xf[i] / s, l, h, z) + z);
+        else
+            for (int64_t i = 0; i < n; i++) ((uint8_t *)y->data)[i] = (uint8_t)(oct_fake_quant_code(xf[i] / s, l, h, z) + z);
+        return OCT_OK;
+    }
     int64_t e = 0;
     for (int64_t o = 0; o < q->outer; o++)
         for (int64_t a = 0; a < q->axis_len; a++)
@@ -49,6 +62,16 @@ oct_status oct_ref_dequantize_linear(const oct_tensor *x, const float *scale, co
     int32_t lo, hi;
     if (!oct_q_range(x->dtype, &lo, &hi)) return OCT_E_UNSUPPORTED;
     if (!oct_nn_is_real(y->dtype)) return OCT_E_UNSUPPORTED;
+    if (q->n_scales == 1 && y->dtype == OCT_FLOAT && (x->dtype == OCT_INT8 || x->dtype == OCT_UINT8)) {
+        float s = scale[0], *yf = y->data;
+        int32_t z = zp ? zp[0] : 0;
+        int64_t n = q->outer * q->axis_len * q->inner;
+        if (x->dtype == OCT_INT8)
+            for (int64_t i = 0; i < n; i++) yf[i] = (float)(((const int8_t *)x->data)[i] - z) * s;
+        else
+            for (int64_t i = 0; i < n; i++) yf[i] = (float)(((const uint8_t *)x->data)[i] - z) * s;
+        return OCT_OK;
+    }
     int64_t e = 0;
     for (int64_t o = 0; o < q->outer; o++)
         for (int64_t a = 0; a < q->axis_len; a++)
