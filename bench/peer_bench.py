@@ -23,6 +23,8 @@ SHARED = os.environ.get("OCTET_SHARED", os.path.join(ROOT, "..", "shared"))
 
 MODELS = [
     ("yolov10n", "models/yolov10n/yolov10n.onnx", "images=1x3x640x640"),
+    # ONNX Runtime's own QDQ quantization of it (int8 Q/DQ around every activation)
+    ("yolov10n Q/DQ (ORT quantizer)", "models/yolov10n/yolov10n-qdq-ort.onnx", "images=1x3x640x640"),
     ("yolov5n", "models/yolov5n/yolov5n.onnx", "images=1x3x640x640"),
     ("mobilenetv2-12", "models/mobilenetv2/mobilenetv2-12.onnx", "input=1x3x224x224"),
     ("PP-OCRv4 det", "models/ppocr/ch_PP-OCRv4_det_infer.onnx", "x=1x3x640x640"),

@@ -40,10 +40,15 @@ oct_status oct_ref_quantize_linear(const oct_tensor *x, const float *scale, cons
         const float *xf = x->data;
         float s = scale[0], z = zp ? (float)zp[0] : 0.0f, l = (float)lo - z, h = (float)hi - z;
         int64_t n = q->outer * q->axis_len * q->inner;
-        if (y->dtype == OCT_INT8)
-            for (int64_t i = 0; i < n; i++) ((int8_t *)y->data)[i] = (int8_t)(oct_fake_quant_code(xf[i] / s, l, h, z) + z);
-        else
-            for (int64_t i = 0; i < n; i++) ((uint8_t *)y->data)[i] = (uint8_t)(oct_fake_quant_code(xf[i] / s, l, h, z) + z);
+        /* the output pointer in a local: a store through a char type may
+         * alias y itself, which would stop the loop from vectorizing */
+        if (y->dtype == OCT_INT8) {
+            int8_t *yo = y->data;
+            for (int64_t i = 0; i < n; i++) yo[i] = (int8_t)(oct_fake_quant_code(xf[i] / s, l, h, z) + z);
+        } else {
+            uint8_t *yo = y->data;
+            for (int64_t i = 0; i < n; i++) yo[i] = (uint8_t)(oct_fake_quant_code(xf[i] / s, l, h, z) + z);
+        }
         return OCT_OK;
     }
     int64_t e = 0;
@@ -66,10 +71,11 @@ oct_status oct_ref_dequantize_linear(const oct_tensor *x, const float *scale, co
         float s = scale[0], *yf = y->data;
         int32_t z = zp ? zp[0] : 0;
         int64_t n = q->outer * q->axis_len * q->inner;
+        const void *xd = x->data;
         if (x->dtype == OCT_INT8)
-            for (int64_t i = 0; i < n; i++) yf[i] = (float)(((const int8_t *)x->data)[i] - z) * s;
+            for (int64_t i = 0; i < n; i++) yf[i] = (float)(((const int8_t *)xd)[i] - z) * s;
         else
-            for (int64_t i = 0; i < n; i++) yf[i] = (float)(((const uint8_t *)x->data)[i] - z) * s;
+            for (int64_t i = 0; i < n; i++) yf[i] = (float)(((const uint8_t *)xd)[i] - z) * s;
         return OCT_OK;
     }
     int64_t e = 0;
