@@ -65,16 +65,6 @@ static void grow(oct_histogram *h, double vmax) {
     h->range = r;
 }
 
-/* floor(v * nbins / range) is exact: v * nbins is exact (nbins is a power of
- * two) and one correctly rounded division of two floats' worth of digits
- * cannot cross an integer the exact quotient does not reach. */
-static inline int bin_index(const oct_histogram *h, double v) {
-    if (v > h->range) return h->nbins - 1;
-    if (!(h->range > 0)) return 0;
-    int64_t k = (int64_t)(v * h->nbins / h->range);
-    return k >= h->nbins ? h->nbins - 1 : (int)k; /* v == range */
-}
-
 /* Range of a batch: finite min and max and the count of NaN/Inf. Branch-free
  * so the compiler vectorizes it (calibration spends its time here). */
 static void batch_range(const float *x, size_t n, float *mn_out, float *mx_out, int64_t *bad_out) {
@@ -93,15 +83,14 @@ static void batch_range(const float *x, size_t n, float *mn_out, float *mx_out, 
     *bad_out = bad;
 }
 
-/* Counts |x| (or -x for x < 0 / x for x >= 0 with sign -1 / +1) of n < 2^32
- * values into c[LANES][nbins], four interleaved partial counts: activations
- * put long runs of values into the same bin (zeros, small values), and one
+/* Counts |x| (or -x for x < 0 / x for x >= 0 with sign -1 / +1) of n values
+ * into c[LANES][nbins], four interleaved partial counts: activations put
+ * long runs of values into the same bin (zeros, small values), and one
  * counter would serialise every increment on the previous one. */
 #define LANES 4
 #define BLOCK ((size_t)1 << 28) /* keeps the uint32 partial counts exact */
 static void count_lanes(const oct_histogram *h, const float *x, size_t n, int sign, uint32_t *c, int64_t *total_out,
                         int64_t *clamped_out) {
-    int nb = h->nbins;
     int64_t total = 0, clamped = 0;
     for (size_t i = 0; i < n; i++) {
         float v = x[i];
@@ -109,15 +98,19 @@ static void count_lanes(const oct_histogram *h, const float *x, size_t n, int si
         double a = fabsf(v);
         int k;
         if (a > h->range) {
-            k = nb - 1;
+            k = OCT_HIST_BINS - 1;
             clamped++;
         } else if (!(h->range > 0)) {
             k = 0;
         } else {
-            int64_t g = (int64_t)(a * nb / h->range);
-            k = g >= nb ? nb - 1 : (int)g; /* a == range */
+            /* floor(a * nbins / range) is exact: a * nbins is exact (nbins is a
+             * power of two) and one correctly rounded division of two floats'
+             * worth of digits cannot cross an integer the exact quotient does
+             * not reach */
+            int64_t g = (int64_t)(a * OCT_HIST_BINS / h->range);
+            k = g >= OCT_HIST_BINS ? OCT_HIST_BINS - 1 : (int)g; /* a == range */
         }
-        c[(size_t)(i & (LANES - 1)) * (size_t)nb + (size_t)k]++;
+        c[(size_t)(i & (LANES - 1)) * OCT_HIST_BINS + (size_t)k]++;
         total++;
     }
     *total_out = total;
@@ -125,29 +118,16 @@ static void count_lanes(const oct_histogram *h, const float *x, size_t n, int si
 }
 
 static void bin_batch(oct_histogram *h, const float *x, size_t n, int sign) {
-    uint32_t *c = calloc((size_t)LANES * (size_t)h->nbins, sizeof *c);
-    if (!c) { /* no memory for the partial counts: one by one */
-        for (size_t i = 0; i < n; i++) {
-            float v = x[i];
-            if (!(fabsf(v) <= FLT_MAX) || (sign < 0 && !(v < 0)) || (sign > 0 && !(v >= 0))) continue;
-            h->clamped += fabsf(v) > h->range;
-            h->bins[bin_index(h, fabsf(v))]++;
-            h->total++;
-        }
-        return;
-    }
+    uint32_t c[LANES * OCT_HIST_BINS]; /* 32 KiB on the stack: no allocation per call */
     for (size_t b = 0; b < n; b += BLOCK) {
         int64_t tot, cl;
+        memset(c, 0, sizeof c);
         count_lanes(h, x + b, n - b < BLOCK ? n - b : BLOCK, sign, c, &tot, &cl);
         for (size_t l = 0; l < LANES; l++)
-            for (int k = 0; k < h->nbins; k++) {
-                h->bins[k] += c[l * (size_t)h->nbins + (size_t)k];
-                c[l * (size_t)h->nbins + (size_t)k] = 0;
-            }
+            for (int k = 0; k < h->nbins; k++) h->bins[k] += c[l * OCT_HIST_BINS + (size_t)k];
         h->total += tot;
         h->clamped += cl;
     }
-    free(c);
 }
 
 void oct_hist_observe(oct_histogram *h, const float *x, size_t n) {
