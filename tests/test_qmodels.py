@@ -289,17 +289,21 @@ def match_dets(got, ref):
     return not problems, msg + ("; " + "; ".join(problems[:3]) if problems else "")
 
 
-def check_yolo(octet, path, image, tmp):
-    refs = Refs(path, tmp)
+def octet_detect(octet, path, image, tmp):
+    """The image letterboxed as octet prepares it, and octet's yolov10 rows."""
     xp = os.path.join(tmp, "yolo.npy")
     p = subprocess.run([octet, "preprocess", image, "--model", path, "--preset", "yolo", "-o", xp],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if p.returncode:
         raise RuntimeError("octet preprocess: " + p.stderr.strip()[:200])
-    x = np.load(xp)
     od = os.path.join(tmp, "yolo_out")
     octet_run(octet, path, xp, od)
-    got = load_outputs(od, refs.outputs)[0][0]
+    return np.load(xp), load_outputs(od, [o.name for o in onnx.load(path).graph.output])[0][0]
+
+
+def check_yolo(octet, path, image, tmp):
+    refs = Refs(path, tmp)
+    x, got = octet_detect(octet, path, image, tmp)
     r_orig, r_twin = refs.run(x)
     ok1, m1 = match_dets(got, r_orig[0][0])
     ok2, m2 = match_dets(got, r_twin[0][0])
@@ -313,14 +317,7 @@ def check_qdq_yolo(octet, path, image, tmp):
     fuses the Q/DQ pairs into its integer kernels, whose AVX2 u8*s8 products
     saturate in int16 (see the top of this file) and move box edges by
     several pixels on bus.jpg; that comparison is reported, not checked."""
-    xp = os.path.join(tmp, "yolo.npy")
-    p = subprocess.run([octet, "preprocess", image, "--model", path, "--preset", "yolo", "-o", xp],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if p.returncode:
-        raise RuntimeError("octet preprocess: " + p.stderr.strip()[:200])
-    x = np.load(xp)
-    od = os.path.join(tmp, "yolo_out")
-    octet_run(octet, path, xp, od)
+    x, got = octet_detect(octet, path, image, tmp)
     refs = []
     for level in (ort.GraphOptimizationLevel.ORT_DISABLE_ALL, ort.GraphOptimizationLevel.ORT_ENABLE_ALL):
         so = ort.SessionOptions()
@@ -329,7 +326,6 @@ def check_qdq_yolo(octet, path, image, tmp):
         so.graph_optimization_level = level
         sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
         refs.append(sess.run(None, {sess.get_inputs()[0].name: x})[0][0])
-    got = load_outputs(od, [o.name for o in onnx.load(path).graph.output])[0][0]
     ok, m = match_dets(got, refs[0])
     _, m_opt = match_dets(got, refs[1])
     return ok, "vs ORT (Q/DQ as defined) %s; information: vs ORT with its fused integer kernels %s" % (m, m_opt)
