@@ -70,5 +70,21 @@ printf 'hello\n' > "$T/bad2.cache"
 expect_fail "cache without header" "$OCTET" import-cache "$A" --trt-cache "$T/bad2.cache" -o "$T/b.json"
 printf 'TRT-8601-EntropyCalibration2\nnot_a_tensor: 3c010a14\n' > "$T/bad3.cache"
 expect_fail "cache naming an unknown tensor" "$OCTET" import-cache "$A" --trt-cache "$T/bad3.cache" -o "$T/b.json"
+# weight widths: 4 and 6 go into the plan and run; others are refused by
+# the CLI, the plan loader and tune (with --plan the plan decides)
+expect_fail "--weight-bits 5" "$OCTET" calibrate "$A" --data "$T/good" --weight-bits 5 -o "$T/w.json"
+expect_fail "--weight-bits 4x" "$OCTET" calibrate "$A" --data "$T/good" --weight-bits 4x -o "$T/w.json"
+expect_ok "--weight-bits 4" "$OCTET" calibrate "$A" --data "$T/good" --scheme all --weight-bits 4 -o "$T/w4.json"
+if grep -q '"weight_bits": 4$' "$T/w4.json"; then echo "PASS weight_bits 4 in the plan"; pass=$((pass + 1));
+else echo "FAIL weight_bits 4 not in the plan: $(grep weight_bits "$T/w4.json")"; fail=$((fail + 1)); fi
+expect_ok "--weight-bits 6" "$OCTET" calibrate "$A" --data "$T/good" --weight-bits 6 -o "$T/w6.json"
+expect_ok "run a 4-bit plan" "$OCTET" run "$A" --input "$T/x.npy" --plan "$T/w4.json" --simulate
+expect_ok "export a 4-bit plan" "$OCTET" export "$A" --plan "$T/w4.json" --qdq "$T/w4.onnx"
+sed 's/"weight_bits": 4/"weight_bits": 5/' "$T/w4.json" > "$T/w5.json"
+expect_fail "weight_bits 5 in a plan" "$OCTET" run "$A" --input "$T/x.npy" --plan "$T/w5.json"
+expect_fail "tune --weight-bits 3" "$OCTET" tune "$A" --data "$T/good" --images "$T/good" --target 'sqnr>=30' \
+  --weight-bits 3 -o "$T/t.json"
+expect_fail "tune --weight-bits with --plan" "$OCTET" tune "$A" --data "$T/good" --images "$T/good" \
+  --target 'sqnr>=30' --plan "$T/w4.json" --weight-bits 4 -o "$T/t.json"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

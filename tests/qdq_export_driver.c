@@ -10,6 +10,8 @@
  *   tensor NAME SCALE ZERO_POINT  asymmetric uint8 tensor
  *   node NAME                     int8 node (its weights are quantized)
  *   weights per_tensor|per_channel
+ *   weight_bits N                 the plan's weight_bits (not checked here:
+ *                                 the exporter must refuse a bad one)
  * No rules and no plan: an empty plan (only the opset upgrade happens).
  * Exit status 0 on success, 1 with the error on stderr otherwise. */
 #include <stdio.h>
@@ -54,6 +56,8 @@ static int read_rules(const char *path, oct_plan *p) {
         } else if (!strcmp(kind, "weights") && n == 2 &&
                    (!strcmp(name, "per_tensor") || !strcmp(name, "per_channel"))) {
             p->weights = !strcmp(name, "per_tensor") ? OCT_WEIGHTS_PER_TENSOR : OCT_WEIGHTS_PER_CHANNEL;
+        } else if (!strcmp(kind, "weight_bits") && n == 2) {
+            p->weight_bits = atoi(name);
         } else {
             bad = 1;
         }

@@ -182,8 +182,10 @@ typedef struct {
 
 /* VAR_ASYM: the input is asymmetric uint8 in the plan, which the INT8 kernel
  * refuses (the simulation runs the node: no INT8 kernel expected);
- * VAR_PER_TENSOR: the plan quantizes weights per tensor. */
-enum { VAR_NONE, VAR_ASYM, VAR_PER_TENSOR };
+ * VAR_PER_TENSOR: the plan quantizes weights per tensor; VAR_W4, VAR_W6:
+ * the plan's weight_bits is 4 or 6 (the kernel gets the codes and scales of
+ * those widths from the simulation). */
+enum { VAR_NONE, VAR_ASYM, VAR_PER_TENSOR, VAR_W4, VAR_W6 };
 
 static int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pad) {
     return (in + 2 * pad - ((k - 1) * d + 1)) / s + 1;
@@ -337,6 +339,7 @@ static int run_case(const conv_case *cc) {
         oct_asym_params_u8(-1.2, 1.7, &plan->tensors[t].scale, &plan->tensors[t].zero_point);
     }
     if (cc->variant == VAR_PER_TENSOR) plan->weights = OCT_WEIGHTS_PER_TENSOR;
+    if (cc->variant == VAR_W4 || cc->variant == VAR_W6) plan->weight_bits = cc->variant == VAR_W4 ? 4 : 6;
     float y_scale = 0;
     int nd = oct_plan_add_node(plan, "conv", "Conv");
     plan->nodes[nd].precision = OCT_PREC_INT8;
@@ -490,6 +493,12 @@ int main(void) {
          0, 0, 0, 0, VAR_PER_TENSOR},
         {"per-tensor weights, depthwise 13, int8 out", 1, 13, 33, 33, 13, 3, 3, 2, 1, 1, 13, 1,
          ACT_NONE, 1, 0, 1, 0, VAR_PER_TENSOR},
+        {"4-bit weights 13->127 3x3 silu", 1, 13, 33, 33, 127, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 0, 0,
+         0, VAR_W4},
+        {"4-bit weights, relu input depthwise 32", 1, 32, 33, 33, 32, 3, 3, 1, 1, 1, 32, 1, ACT_NONE,
+         1, 0, 0, 0, VAR_W4},
+        {"6-bit weights 64->16 3x3, int8 out", 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0,
+         1, 0, VAR_W6},
         {"relu input 1x1 no bias", 1, 3, 33, 33, 13, 1, 1, 1, 1, 0, 1, 0, ACT_SILU, 1, 0, 0, 0, 0},
         {"clip then clip (one eltwise kind twice)", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1,
          ACT_CLIP2, 0, 0, 0, 0, 0},

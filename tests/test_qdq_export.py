@@ -10,9 +10,16 @@ ONNX Runtime, through tests/qdq_export_driver.c.
    Ops without a conversion (Upsample, opset 6) fail with the node named.
 1b. Small Q/DQ graphs (Gemm, MatMul, Conv, depthwise, ConvTranspose, per-
    tensor weights, Constant-node weights, Conv + BatchNormalization folded,
-   uint8 activations, shared tensors and weights, int8 graph outputs): ONNX
-   Runtime on the export equals a numpy simulation of the plan (relative L2
-   <= 1e-6). Bad plans and files fail with a clear message.
+   uint8 activations, shared tensors and weights, int8 graph outputs, 4- and
+   6-bit weights): ONNX Runtime on the export equals a numpy simulation of
+   the plan (relative L2 <= 1e-6), and 4/6-bit weight codes stay within
+   -7..7 / -31..31. Bad plans and files fail with a clear message.
+1c. With --octet: a small Conv/Gemm model calibrated by `octet calibrate
+   --weight-bits 4` on .npy data and exported by `octet export --qdq`:
+   weight codes within -7..7 reaching +-7 in every channel; ONNX Runtime on
+   the export equals `octet run --plan --simulate` (relative L2 <= 1e-5),
+   `octet run --plan` (real INT8 kernels) equals the simulation (<= 1e-4),
+   and the 8-bit plan's simulation differs from the 4-bit one.
 2. Opset upgrade, real models: yolov10n (17: untouched), yolov5n,
    mobilenetv2-12 (12), PP-OCRv4 det (11), rec and cls (9), empty plan:
    same outputs under ONNX Runtime (relative L2 <= 1e-6).
@@ -21,11 +28,13 @@ ONNX Runtime, through tests/qdq_export_driver.c.
    Runtime with every intermediate tensor exposed; Conv/ConvTranspose/
    MatMul/Gemm nodes int8. Schemes: "compute" (the activation inputs of
    those nodes int8) and "all" (every float activation int8), plus variants
-   (per-tensor weights, asymmetric uint8 activations). Each export must pass
+   (per-tensor weights, asymmetric uint8 activations, 4-bit weights on
+   mobilenetv2-12). Each export must pass
    the checker and run in ONNX Runtime; every int8 tensor must be read only
    through its QuantizeLinear -> DequantizeLinear pair; every int8 weight
-   must hold exactly round_half_even(W / s_c) with s_c = max|W_c| / 127 on
-   the output-channel axis (so within half a step of W). Scheme "compute"
+   must hold exactly round_half_even(W / s_c) with s_c = max|W_c| / qmax on
+   the output-channel axis (qmax 127, or 7 for 4-bit weights; so within half
+   a step of W). Scheme "compute"
    must keep the FP32 model's answers: mobilenet top-1 on at least 7 of 8
    images, yolov5n/yolov10n at least 75% of FP32 detections (score >= 0.25)
    matched (same class, IoU > 0.5, Q/DQ score >= 0.1); per-tensor weights and scheme "all"
@@ -41,6 +50,7 @@ the repository); missing assets skip. Prints one line per case and a closing
 was skipped.
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -256,15 +266,16 @@ def fq(x, s, zp=None):
     return ((np.clip(np.rint(x / s) + zp, 0, 255) - zp) * s).astype(np.float32)
 
 
-def fq_weight(w, axis):
+def fq_weight(w, axis, qmax=127):
+    """Weights as octet simulates them: symmetric, codes -qmax..qmax."""
     w = np.asarray(w, np.float32)
     if axis is None:
-        return fq(w, sym_scale(float(np.abs(w).max(initial=0.0))))
-    red = tuple(k for k in range(w.ndim) if k != axis)
-    amax = np.abs(w).max(axis=red, initial=0.0)
-    s = np.array([sym_scale(float(a)) for a in amax], np.float32)
-    s = np.expand_dims(s, red)
-    return (np.clip(np.rint(w / s), -128, 127) * s).astype(np.float32)
+        s = sym_scale(float(np.abs(w).max(initial=0.0)), qmax)
+    else:
+        red = tuple(k for k in range(w.ndim) if k != axis)
+        amax = np.abs(w).max(axis=red, initial=0.0)
+        s = np.expand_dims(np.array([sym_scale(float(a), qmax) for a in amax], np.float32), red)
+    return (np.clip(np.rint(w / s), -qmax, qmax) * s).astype(np.float32)
 
 
 def small_model(nodes, inputs, outputs, inits=(), opset=13):
@@ -297,7 +308,7 @@ def small_cases(rng):
     sx, sy = np.float32(0.021), np.float32(0.037)
 
     def single(name, op, x_shape, w, y_shape, attrs, axis, bias=None, opset=13, per_tensor=False,
-               const_node=False, out_int8=False, asym=None):
+               const_node=False, out_int8=False, asym=None, bits=8):
         ins = ["x", "W"] + (["b"] if bias is not None else [])
         nodes = [helper.make_node(op, ins, ["y"], name="the_node", **attrs)]
         inits = [numpy_helper.from_array(w, "W")]
@@ -309,10 +320,11 @@ def small_cases(rng):
             inits.append(numpy_helper.from_array(bias, "b"))
         m = small_model(nodes, [vi("x", x_shape)], [vi("y", y_shape)], inits, opset)
         rules = ["node the_node"] + (["weights per_tensor"] if per_tensor else [])
+        rules += ["weight_bits %d" % bits] if bits != 8 else []
         rules.append("tensor x %r" % float(sx) if asym is None else "tensor x %r %d" % (float(sx), asym))
         if out_int8:
             rules.append("tensor y %r" % float(sy))
-        fw = fq_weight(w, None if per_tensor else axis)
+        fw = fq_weight(w, None if per_tensor else axis, 2 ** (bits - 1) - 1)
 
         def ref(feed):
             y = session(with_weights(m, {"W": fw})).run(None, {"x": fq(feed["x"], sx, asym)})[0]
@@ -338,6 +350,15 @@ def small_cases(rng):
     zero_w = r(3, 4)
     zero_w[1] = 0  # an all-zero channel: scale 1/127, codes 0
     single("Gemm with an all-zero channel", "Gemm", [2, 4], zero_w, [2, 3], {"transB": 1}, 0)
+    single("Conv 4-bit weights", "Conv", [1, 3, 6, 6], r(8, 3, 3, 3), [1, 8, 4, 4], {}, 0, bias=r(8), bits=4)
+    single("Conv 4-bit per-tensor weights", "Conv", [1, 2, 5, 5], r(4, 2, 3, 3), [1, 4, 3, 3], {}, 0,
+           per_tensor=True, bits=4)
+    single("Gemm transB=1 6-bit weights, output int8", "Gemm", [2, 8], r(5, 8), [2, 5], {"transB": 1}, 0,
+           bias=r(5), out_int8=True, bits=6)
+    single("MatMul 3-D B 4-bit weights", "MatMul", [2, 2, 4], r(2, 4, 3), [2, 2, 3], {}, 2, bits=4)
+    single("ConvTranspose group 1 6-bit weights", "ConvTranspose", [1, 2, 4, 4], r(2, 3, 2, 2), [1, 3, 5, 5], {},
+           1, bits=6)
+    single("Gemm 4-bit with an all-zero channel", "Gemm", [2, 4], zero_w, [2, 3], {"transB": 1}, 0, bits=4)
 
     # Conv -> BatchNormalization: folded into the int8 Conv, in float and in
     # the order octet's session folds it (graph/passes.c)
@@ -424,8 +445,9 @@ def part_small_qdq(tmp):
         ints = [t for t in rules if t.startswith("tensor ")]
         tensors = [t.split()[1] for t in ints]
         nodes = [t.split()[1] for t in rules if t.startswith("node ")]
+        bits = [int(t.split()[1]) for t in rules if t.startswith("weight_bits ")] or [8]
         problems, n_w, worst = check_structure(m, e, nodes, tensors, "weights per_tensor" in rules,
-                                               weights[0] if weights else None)
+                                               weights[0] if weights else None, 2 ** (bits[0] - 1) - 1)
         if any(n.op_type == "BatchNormalization" for n in e.graph.node):
             problems.append("BatchNormalization not folded")
         outs = [o.name for o in e.graph.output]
@@ -455,6 +477,8 @@ def part_bad_plans(tmp):
              ("unknown node", src, "node nope\n", "'nope' is not a node of the model"),
              ("zero scale", src, "tensor x 0\n", "positive normal scale"),
              ("zero point out of range", src, "tensor x 0.1 300\n", "out of range"),
+             ("weight_bits 5", src, "node gemm\nweight_bits 5\n", "weight_bits is 5; expected 4, 6 or 8"),
+             ("weight_bits 16", src, "node gemm\nweight_bits 16\n", "weight_bits is 16; expected 4, 6 or 8"),
              ("corrupt model", corrupt, "", "not a valid ONNX model"),
              ("missing model", os.path.join(tmp, "none.onnx"), "", "cannot open"),
              ("unwritable output", src, "", "cannot create")]
@@ -467,6 +491,99 @@ def part_bad_plans(tmp):
             os.path.join(tmp, "bad_out.onnx")
         rc, msg = run_driver(model, out, rpath)
         (R.ok if rc == 1 and want in msg else R.bad)(case, "exit %d: %s" % (rc, msg))
+
+
+# ---- 1c. octet's own 4-bit plan: calibrate, export, simulate -------------------
+
+def octet_cli(*args):
+    p = subprocess.run([ARGS.octet] + [str(a) for a in args], capture_output=True, text=True, timeout=ARGS.timeout)
+    for m in SANITIZER_MARKS:
+        if m in p.stderr:
+            raise RuntimeError("sanitizer: " + p.stderr.strip().splitlines()[0])
+    if p.returncode != 0:
+        raise RuntimeError("octet %s: exit %d: %s" % (args[0], p.returncode, p.stderr.strip()[-300:]))
+    return p.stdout
+
+
+def part_octet_4bit(tmp):
+    """A plan with weight_bits 4 made by octet itself: the export's weight
+    codes, and ONNX Runtime on the export against octet's simulation and
+    octet's real INT8 kernels."""
+    case = "octet 4-bit plan: export = simulation"
+    if not ARGS.octet:
+        R.skip(case, "no --octet")
+        return
+    rng = np.random.default_rng(5)
+    r = lambda *s: (rng.standard_normal(s) * 0.5).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["x", "W1", "B1"], ["c1"], name="conv1"),
+             helper.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+             helper.make_node("Conv", ["r1", "W2", "B2"], ["c2"], name="conv2", pads=[1, 1, 1, 1]),
+             helper.make_node("Flatten", ["c2"], ["f"], name="flat"),
+             helper.make_node("Gemm", ["f", "W3", "B3"], ["y"], name="fc", transB=1)]
+    inits = [numpy_helper.from_array(v, n) for n, v in
+             (("W1", r(6, 3, 3, 3)), ("B1", r(6)), ("W2", r(4, 6, 3, 3)), ("B2", r(4)), ("W3", r(5, 144)),
+              ("B3", r(5)))]
+    m = small_model(nodes, [vi("x", [1, 3, 8, 8])], [vi("y", [1, 5])], inits)
+    d = os.path.join(tmp, "octet4")
+    cal = os.path.join(d, "cal")
+    os.makedirs(cal, exist_ok=True)
+    src = os.path.join(d, "m.onnx")
+    onnx.save(m, src)
+    for i in range(4):
+        np.save(os.path.join(cal, "s%d.npy" % i), rng.standard_normal((1, 3, 8, 8)).astype(np.float32))
+    try:
+        plans = {}
+        for bits in (4, 8):
+            plans[bits] = os.path.join(d, "plan%d.json" % bits)
+            octet_cli("calibrate", src, "--data", cal, "--method", "minmax", "--weight-bits", bits, "--quiet",
+                      "-o", plans[bits])
+        with open(plans[4]) as f:
+            pj = json.load(f)
+        problems = []
+        if pj["calibration"].get("weight_bits") != 4:
+            problems.append("the plan says weight_bits %r" % pj["calibration"].get("weight_bits"))
+        qdq = os.path.join(d, "m4.onnx")
+        octet_cli("export", src, "--plan", plans[4], "--qdq", qdq)
+        e = onnx.load(qdq)
+        onnx.checker.check_model(e, full_check=True)
+        codes = {i.name: numpy_helper.to_array(i) for i in e.graph.initializer if i.name.endswith("_quantized")}
+        if sorted(codes) != ["W1_quantized", "W2_quantized", "W3_quantized"]:
+            problems.append("quantized weights %s" % sorted(codes))
+        for n, q in codes.items():
+            per_ch = np.abs(q.astype(np.int32)).reshape(q.shape[0], -1).max(1)
+            if q.dtype != np.int8 or q.min() < -7 or q.max() > 7 or np.any(per_ch != 7):
+                problems.append("%s: %s codes %d..%d, per-channel max |code| %s" % (n, q.dtype, q.min(), q.max(),
+                                                                                    per_ch.tolist()))
+        so = ort.SessionOptions()
+        so.log_severity_level = 3
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        sess = ort.InferenceSession(qdq, so, providers=["CPUExecutionProvider"])
+        worst_sim = worst_int8 = 0.0
+        min_8v4 = np.inf
+        for i in range(3):
+            x = os.path.join(d, "x%d.npy" % i)
+            np.save(x, rng.standard_normal((1, 3, 8, 8)).astype(np.float32))
+            outs = {}
+            for tag, plan, extra in (("sim4", plans[4], ["--simulate"]), ("int8", plans[4], []),
+                                     ("sim8", plans[8], ["--simulate"])):
+                od = os.path.join(d, "out_" + tag)
+                os.makedirs(od, exist_ok=True)
+                octet_cli("run", src, "--input", x, "--plan", plan, "--outputs-dir", od, *extra)
+                outs[tag] = np.load(os.path.join(od, "y.npy"))
+            ref = sess.run(None, {"x": np.load(x)})[0]
+            worst_sim = max(worst_sim, rel_l2(outs["sim4"], ref))
+            worst_int8 = max(worst_int8, rel_l2(outs["int8"], outs["sim4"]))
+            min_8v4 = min(min_8v4, rel_l2(outs["sim8"], outs["sim4"]))
+        if worst_sim > 1e-5:
+            problems.append("octet --simulate vs ORT on the export: rel L2 %.2e" % worst_sim)
+        if worst_int8 > 1e-4:
+            problems.append("octet real INT8 vs --simulate: rel L2 %.2e" % worst_int8)
+        if min_8v4 < 1e-3:  # the 4-bit plan must not quietly run 8-bit weights
+            problems.append("4-bit and 8-bit simulations differ by only %.2e" % min_8v4)
+        msg = "rel L2 sim vs ORT %.1e, real INT8 vs sim %.1e, 8-bit vs 4-bit %.2e" % (worst_sim, worst_int8, min_8v4)
+        (R.bad if problems else R.ok)(case, "; ".join(problems) + (" (" + msg + ")" if problems else msg))
+    except Exception as ex:
+        R.bad(case, "%s: %s" % (type(ex).__name__, str(ex).splitlines()[0][:300]))
 
 
 # ---- assets -----------------------------------------------------------------
@@ -572,10 +689,11 @@ def amax_of(model, acts, feeds):
     return stats
 
 
-def sym_scale(amax):
+def sym_scale(amax, qmax=127):
+    """amax / qmax; an amax whose amax / 127 is no normal float counts as 1."""
     s = np.float32(amax / 127.0)
-    return s if (amax > 0 and np.isfinite(amax) and np.isfinite(s) and s >= np.finfo(np.float32).tiny) \
-        else np.float32(1.0 / 127.0)
+    usable = amax > 0 and np.isfinite(amax) and np.isfinite(s) and s >= np.finfo(np.float32).tiny
+    return np.float32((amax if usable else 1.0) / qmax)
 
 
 def asym_params(lo, hi):
@@ -586,7 +704,7 @@ def asym_params(lo, hi):
     return s, int(np.clip(np.rint(-lo / np.float64(s)), 0, 255))
 
 
-def make_rules(model, scheme, stats, path, per_tensor=False, asym=False):
+def make_rules(model, scheme, stats, path, per_tensor=False, asym=False, bits=8):
     consts = {i.name for i in model.graph.initializer}
     consts |= {o for n in model.graph.node if n.op_type == "Constant" for o in n.output}
     nodes, tensors = [], []
@@ -601,6 +719,7 @@ def make_rules(model, scheme, stats, path, per_tensor=False, asym=False):
     tensors = list(dict.fromkeys(tensors))
     with open(path, "w") as f:
         f.write("weights %s\n" % ("per_tensor" if per_tensor else "per_channel"))
+        f.write("weight_bits %d\n" % bits)
         for k in nodes:
             f.write("node %s\n" % k)
         for t in tensors:
@@ -636,10 +755,11 @@ def expected_axis(op, ndim, group, trans_b, per_tensor):
     return None
 
 
-def check_structure(orig, exp, nodes, tensors, per_tensor, weights=None):
+def check_structure(orig, exp, nodes, tensors, per_tensor, weights=None, qmax=127):
     """Returns a list of problems (empty when fine), the weight count and the
     worst weight error in steps. weights: float weights to expect instead of
-    the model's (by name), e.g. with BatchNormalization folded in."""
+    the model's (by name), e.g. with BatchNormalization folded in. qmax: the
+    largest weight code (127, 31, 7 for 8, 6, 4 bits)."""
     problems = []
     inits = {i.name: numpy_helper.to_array(i) for i in exp.graph.initializer}
     consts = const_values(orig)
@@ -711,10 +831,12 @@ def check_structure(orig, exp, nodes, tensors, per_tensor, weights=None):
             red = tuple(k for k in range(w.ndim) if k != want)
             amax = np.abs(w).max(axis=red, initial=0.0)
             sb = np.expand_dims(s, red)
-        ref_s = np.array([sym_scale(float(a)) for a in np.ravel(amax)], np.float32).reshape(np.shape(s))
+        ref_s = np.array([sym_scale(float(a), qmax) for a in np.ravel(amax)], np.float32).reshape(np.shape(s))
         if not np.array_equal(ref_s, s):
-            problems.append("%s: scales differ from max|W|/127 (max diff %.3g)" % (key, np.abs(ref_s - s).max()))
-        ref_q = np.clip(np.rint(w / sb), -128, 127).astype(np.int8)  # rint: half to even, float32 division
+            problems.append("%s: scales differ from max|W|/%d (max diff %.3g)" % (key, qmax, np.abs(ref_s - s).max()))
+        if q.size and (q.min() < -qmax or q.max() > qmax):
+            problems.append("%s: weight codes %d..%d outside -%d..%d" % (key, q.min(), q.max(), qmax, qmax))
+        ref_q = np.clip(np.rint(w / sb), -qmax, qmax).astype(np.int8)  # rint: half to even, float32 division
         if not np.array_equal(ref_q, q):
             problems.append("%s: %d weight codes differ from round_half_even(W/s)" % (key, int((ref_q != q).sum())))
         err = np.abs(q.astype(np.float32) * sb - w) / sb
@@ -811,18 +933,18 @@ def part_qdq(tmp, shared):
         stats = amax_of(model, float_activations(model), cal_feeds)
         fp32 = session(path)
         ref_out = [fp32.run(None, f) for f in ev_feeds]
-        variants = [("compute", False, False), ("all", False, False)]
+        variants = [("compute", False, False, 8), ("all", False, False, 8)]
         if name == "mobilenetv2-12" or not ARGS.quick:
-            variants += [("compute", True, False)]
+            variants += [("compute", True, False, 8)]
         if name == "mobilenetv2-12":
-            variants += [("compute", False, True), ("all", False, True)]
-        for scheme, per_tensor, asym in variants:
-            case = "qdq %s scheme=%s%s%s" % (name, scheme, " per-tensor-weights" if per_tensor else "",
-                                            " asymmetric" if asym else "")
+            variants += [("compute", False, True, 8), ("all", False, True, 8), ("compute", False, False, 4)]
+        for scheme, per_tensor, asym, bits in variants:
+            case = "qdq %s scheme=%s%s%s%s" % (name, scheme, " per-tensor-weights" if per_tensor else "",
+                                              " asymmetric" if asym else "", " 4-bit weights" if bits == 4 else "")
             rules = os.path.join(tmp, "rules.txt")
-            nodes, tensors = make_rules(model, scheme, stats, rules, per_tensor, asym)
-            dst = os.path.join(tmp, "%s-%s%s%s.onnx" % (name, scheme, "-pt" if per_tensor else "",
-                                                         "-asym" if asym else ""))
+            nodes, tensors = make_rules(model, scheme, stats, rules, per_tensor, asym, bits)
+            dst = os.path.join(tmp, "%s-%s%s%s-w%d.onnx" % (name, scheme, "-pt" if per_tensor else "",
+                                                             "-asym" if asym else "", bits))
             rc, msg = run_driver(path, dst, rules)
             if rc != 0:
                 R.bad(case, "driver exit %d: %s" % (rc, msg))
@@ -835,7 +957,7 @@ def part_qdq(tmp, shared):
             except Exception as ex:
                 R.bad(case, "%s: %s" % (type(ex).__name__, str(ex).splitlines()[0][:300]))
                 continue
-            problems, n_w, worst = check_structure(model, exp, nodes, tensors, per_tensor)
+            problems, n_w, worst = check_structure(model, exp, nodes, tensors, per_tensor, qmax=2 ** (bits - 1) - 1)
             n_q = sum(1 for n in exp.graph.node if n.op_type == "QuantizeLinear")
             if n_q != len(tensors):
                 problems.append("%d QuantizeLinear for %d int8 tensors" % (n_q, len(tensors)))
@@ -843,8 +965,9 @@ def part_qdq(tmp, shared):
             info = "%d int8 tensors, %d int8 weights (worst %.3f steps), rel L2 vs FP32 %.3g" % (
                 len(tensors), n_w, worst, l2)
             # Per-tensor weights are known to hurt depthwise convolutions
-            # (mobilenet); only the symmetric per-channel export is judged.
-            judged = scheme == "compute" and not per_tensor
+            # (mobilenet), and so do 4-bit ones; only the symmetric
+            # per-channel 8-bit export is judged.
+            judged = scheme == "compute" and not per_tensor and bits == 8
             if kind == "classify":
                 agree = sum(top1(o) == top1(r) for o, r in zip(outs, ref_out))
                 info += ", top-1 agrees %d/%d" % (agree, len(ev_feeds))
@@ -887,6 +1010,7 @@ def main():
         part_upgrade(tmp)
         part_small_qdq(tmp)
         part_bad_plans(tmp)
+        part_octet_4bit(tmp)
         shared = shared_dir()
         if not os.path.isdir(os.path.join(shared, "models")):
             R.skip("real models", "no models under %s (set OCTET_SHARED)" % shared)

@@ -18,6 +18,7 @@
 #include "quant/histogram.h"
 #include "quant/plan.h"
 #include "quant/trt_cache.h"
+#include "quant/weights.h"
 
 static int n_pass, n_fail;
 
@@ -193,6 +194,187 @@ static void test_per_channel(void) {
         }
         CHECK(ok, "per-channel quantization uses each element's channel, axis %d", axis);
     }
+}
+
+/* The 8-bit weight quantization as it was before weights could be 4 or 6
+ * bits, from arith.h's int8 pieces: what oct_weight_quantize_s8 must still
+ * give bit for bit. */
+static void old_weight_s8(const float *w, size_t outer, size_t ch, size_t inner, int8_t *q, float *scales,
+                          float *fake) {
+    float amax[64];
+    oct_absmax_channels(w, outer, ch, inner, amax);
+    for (size_t c = 0; c < ch; c++) scales[c] = oct_scale_s8(oct_amax_usable(amax[c]));
+    oct_quantize_s8_channels(w, q, outer, ch, inner, scales);
+    memcpy(fake, w, outer * ch * inner * sizeof *fake);
+    oct_fake_quant_s8_channels(fake, outer, ch, inner, scales);
+}
+
+static uint32_t wrng = 12345u;
+static float wrand(void) {
+    wrng = wrng * 1664525u + 1013904223u;
+    return (float)((wrng >> 8) * (1.0 / 8388608.0) - 1.0);
+}
+
+/* Weights of 4, 6 and 8 bits (quant/weights.h on arith.h). */
+static void test_weight_bits(void) {
+    CHECK(oct_qmax_bits(4) == 7 && oct_qmax_bits(6) == 31 && oct_qmax_bits(8) == 127, "qmax of 4, 6, 8 bits");
+    CHECK(oct_weight_bits_valid(4) && oct_weight_bits_valid(6) && oct_weight_bits_valid(8) &&
+              !oct_weight_bits_valid(0) && !oct_weight_bits_valid(5) && !oct_weight_bits_valid(16) &&
+              !oct_weight_bits_valid(-8),
+          "valid weight widths");
+    CHECK(oct_scale_sym(127.0, 127) == oct_scale_s8(127.0) && oct_scale_sym(0.3, 127) == oct_scale_s8(0.3),
+          "scale_sym at 127 is scale_s8");
+    CHECK(oct_scale_sym(7.0, 7) == 1.0f && oct_scale_sym(1.0, 31) == (float)(1.0 / 31.0), "scale_sym");
+
+    /* A hand-made [3, 4] weight, channels on axis 0, W = qmax * B so that
+     * every W / scale is exact in float:
+     *   B0 = {1, -0.5, 0.25, -0.75}   amax qmax, scale 1
+     *   B1 = 0                        all zero: scale 1 / qmax, codes 0
+     *   B2 = {-2, 1, 0.5, 0.125}      amax 2 qmax, scale 2
+     * Ties round to even: 3.5 -> 4, -15.5 -> -16, 63.5 -> 64. */
+    static const float B[12] = {1, -0.5f, 0.25f, -0.75f, 0, 0, 0, 0, -2, 1, 0.5f, 0.125f};
+    static const int8_t want[3][12] = {
+        {7, -4, 2, -5, 0, 0, 0, 0, -7, 4, 2, 0},
+        {31, -16, 8, -23, 0, 0, 0, 0, -31, 16, 8, 2},
+        {127, -64, 32, -95, 0, 0, 0, 0, -127, 64, 32, 8},
+    };
+    const int bits_list[3] = {4, 6, 8};
+    int64_t dims[2] = {3, 4};
+    for (int b = 0; b < 3; b++) {
+        int bits = bits_list[b];
+        int32_t qmax = oct_qmax_bits(bits);
+        float w[12], f[12], scales[3];
+        int8_t q[12];
+        for (int i = 0; i < 12; i++) w[i] = (float)qmax * B[i];
+        oct_error err = {0};
+        CHECK(oct_weight_quantize_bits(w, 2, dims, 0, bits, q, scales, &err) == OCT_OK, "%d bits: %s", bits,
+              err.message);
+        CHECK(scales[0] == 1.0f && scales[1] == (float)(1.0 / qmax) && scales[2] == 2.0f,
+              "%d bits: hand-made scales %g %g %g", bits, (double)scales[0], (double)scales[1],
+              (double)scales[2]);
+        int ok = 1;
+        for (int i = 0; i < 12; i++) ok &= q[i] == want[b][i];
+        CHECK(ok, "%d bits: hand-made codes", bits);
+        memcpy(f, w, sizeof f);
+        CHECK(oct_weight_fake_quant_bits(f, 2, dims, 0, bits, &err) == OCT_OK, "%d bits fake quant", bits);
+        ok = 1;
+        for (int i = 0; i < 12; i++) ok &= f[i] == (float)want[b][i] * scales[i / 4];
+        CHECK(ok, "%d bits: hand-made fake quantization = code * scale", bits);
+        /* saturation at the narrow range; NaN codes 0 */
+        CHECK(oct_quantize_sym(1e30f, 1.0f, qmax) == qmax && oct_quantize_sym(-1e30f, 1.0f, qmax) == -qmax &&
+                  oct_quantize_sym(-INFINITY, 1.0f, qmax) == -qmax && oct_quantize_sym(NAN, 1.0f, qmax) == 0,
+              "%d bits: saturation to -qmax..qmax", bits);
+        CHECK(oct_fake_quant_sym(-1e30f, 0.5f, qmax) == -0.5f * (float)qmax &&
+                  oct_fake_quant_sym(NAN, 0.5f, qmax) == 0.0f,
+              "%d bits: fake quantization saturates", bits);
+    }
+
+    /* Random weights of varied magnitude per channel, on every layout the
+     * weights use: scale = amax / qmax per channel, codes within -qmax..qmax
+     * and equal to clamp(rint(w / scale)), fake quantization = code * scale
+     * bit for bit, and within half a step of w. */
+    enum { O = 5, C = 3, K = 4, N = O * C * K };
+    int64_t d3[3] = {O, C, K};
+    for (int b = 0; b < 3; b++) {
+        int bits = bits_list[b];
+        int32_t qmax = oct_qmax_bits(bits);
+        for (int axis = -1; axis < 3; axis++) {
+            float w[N], f[N], scales[O];
+            int8_t q[N];
+            for (int i = 0; i < N; i++) w[i] = wrand() * (float)(1 + (i % 7)) * 0.3f;
+            if (axis == 0) /* an all-zero channel */
+                for (int i = 0; i < C * K; i++) w[2 * C * K + i] = 0;
+            size_t outer = 1, ch = 1, inner = N;
+            if (axis >= 0) oct_axis_split(d3, 3, axis, &outer, &ch, &inner);
+            oct_error err = {0};
+            CHECK(oct_weight_n_scales(3, d3, axis) == ch, "n_scales");
+            CHECK(oct_weight_quantize_bits(w, 3, d3, axis, bits, q, scales, &err) == OCT_OK, "%s",
+                  err.message);
+            memcpy(f, w, sizeof f);
+            CHECK(oct_weight_fake_quant_bits(f, 3, d3, axis, bits, &err) == OCT_OK, "%s", err.message);
+            float amax[O] = {0};
+            for (size_t o = 0; o < outer; o++)
+                for (size_t c = 0; c < ch; c++)
+                    for (size_t i = 0; i < inner; i++) {
+                        float a = fabsf(w[(o * ch + c) * inner + i]);
+                        if (a > amax[c]) amax[c] = a;
+                    }
+            int ok_s = 1, ok_q = 1, ok_f = 1, ok_e = 1;
+            for (size_t c = 0; c < ch; c++)
+                ok_s &= scales[c] == (amax[c] > 0 ? (float)((double)amax[c] / qmax) : (float)(1.0 / qmax));
+            for (size_t o = 0; o < outer; o++)
+                for (size_t c = 0; c < ch; c++)
+                    for (size_t i = 0; i < inner; i++) {
+                        size_t k = (o * ch + c) * inner + i;
+                        float r = nearbyintf(w[k] / scales[c]);
+                        r = r < (float)-qmax ? (float)-qmax : r > (float)qmax ? (float)qmax : r;
+                        ok_q &= q[k] >= -qmax && q[k] <= qmax && q[k] == (int8_t)r;
+                        ok_f &= oct_f32_bits(f[k]) == oct_f32_bits((float)q[k] * scales[c]);
+                        ok_e &= fabsf(f[k] - w[k]) <= 0.5f * scales[c] * (1 + 1e-6f);
+                    }
+            CHECK(ok_s, "%d bits axis %d: scale = amax / %d per channel", bits, axis, (int)qmax);
+            CHECK(ok_q, "%d bits axis %d: codes in -%d..%d, rounded half to even", bits, axis, (int)qmax,
+                  (int)qmax);
+            CHECK(ok_f, "%d bits axis %d: fake quantization = code * scale", bits, axis);
+            CHECK(ok_e, "%d bits axis %d: within half a step", bits, axis);
+        }
+    }
+
+    /* 8 bits is the old 8-bit quantization, bit for bit, on random data
+     * with zero, NaN, tiny and huge channels. Not with an infinite weight:
+     * its channel gets the fallback scale 1/127, so its other weights may
+     * saturate, and negative ones now stop at -127 where they reached -128
+     * (checked below). */
+    {
+        enum { CH = 16, IN = 37 };
+        static float w[CH * IN], f[CH * IN], f_old[CH * IN];
+        int8_t q[CH * IN], q_old[CH * IN], q_s8[CH * IN];
+        float sc[CH], sc_old[CH], sc_s8[CH];
+        int64_t d2[2] = {CH, IN};
+        int same = 1;
+        for (int round = 0; round < 20; round++) {
+            for (int c = 0; c < CH; c++) {
+                float mag = powf(10.0f, (float)((c + round) % 9) - 4.0f);
+                for (int i = 0; i < IN; i++) w[c * IN + i] = wrand() * mag;
+            }
+            for (int i = 0; i < IN; i++) w[3 * IN + i] = 0;
+            w[5 * IN + 2] = NAN;
+            for (int i = 0; i < IN; i++) w[7 * IN + i] = wrand() * 1e-40f;
+            w[8 * IN] = 3e38f;
+            oct_error err = {0};
+            same &= oct_weight_quantize_bits(w, 2, d2, 0, 8, q, sc, &err) == OCT_OK;
+            same &= oct_weight_quantize_s8(w, 2, d2, 0, q_s8, sc_s8, &err) == OCT_OK;
+            memcpy(f, w, sizeof f);
+            same &= oct_weight_fake_quant_s8(f, 2, d2, 0, &err) == OCT_OK;
+            old_weight_s8(w, 1, CH, IN, q_old, sc_old, f_old);
+            same &= !memcmp(q, q_old, sizeof q) && !memcmp(q_s8, q_old, sizeof q) &&
+                    !memcmp(sc, sc_old, sizeof sc) && !memcmp(sc_s8, sc_old, sizeof sc) &&
+                    !memcmp(f, f_old, sizeof f);
+        }
+        CHECK(same, "8 bits: the same scales, codes and fake-quantized weights as before");
+    }
+
+    {
+        float wi[4] = {INFINITY, -3.0f, 0.5f, -INFINITY}, si;
+        int8_t qi[4];
+        int64_t d1[1] = {4};
+        oct_error err = {0};
+        CHECK(oct_weight_quantize_bits(wi, 1, d1, -1, 8, qi, &si, &err) == OCT_OK &&
+                  si == oct_scale_s8(1.0) && qi[0] == 127 && qi[1] == -127 && qi[2] == 64 && qi[3] == -127,
+              "an infinite weight: fallback scale, narrow range (%d %d %d %d)", qi[0], qi[1], qi[2], qi[3]);
+    }
+
+    /* bad arguments */
+    float w[4] = {1, 2, 3, 4}, s[4];
+    int8_t q[4];
+    int64_t d1[1] = {4};
+    oct_error err = {0};
+    CHECK(oct_weight_quantize_bits(w, 1, d1, -1, 5, q, s, &err) == OCT_E_INVALID_ARG &&
+              strstr(err.message, "5 bits"),
+          "5 bits refused: %s", err.message);
+    CHECK(oct_weight_fake_quant_bits(w, 1, d1, -1, 16, &err) == OCT_E_INVALID_ARG && w[0] == 1.0f,
+          "16 bits refused, weight untouched");
+    CHECK(oct_weight_quantize_bits(w, 1, d1, 1, 4, q, s, &err) == OCT_E_INVALID_ARG, "axis out of range");
 }
 
 static int is_nearest_half(float f, uint16_t h) {
@@ -1101,9 +1283,15 @@ static void test_plan(void) {
     expect_plan_error("{\"format\": \"octet-plan\", \"version\": 1, \"model\": {\"sha256\": \"0123456789abcdef"
                       "0123456789abcdef0123456789abcdef0123456789abcdef\"}, \"calibration\": {\"weights\": "
                       "\"per-row\"}, \"tensors\": {}, \"nodes\": {}}", "calibration.weights");
-    expect_plan_error("{\"format\": \"octet-plan\", \"version\": 1, \"model\": {\"sha256\": \"0123456789abcdef"
-                      "0123456789abcdef0123456789abcdef0123456789abcdef\"}, \"calibration\": {\"weight_bits\": "
-                      "4}, \"tensors\": {}, \"nodes\": {}}", "calibration.weight_bits");
+#define WITH_CALIB(c) "{\"format\": \"octet-plan\", \"version\": 1, \"model\": {\"sha256\": \"0123456789abcdef" \
+    "0123456789abcdef0123456789abcdef0123456789abcdef\"}, \"calibration\": {" c "}, \"tensors\": {}, \"nodes\": {}}"
+    expect_plan_error(WITH_CALIB("\"weight_bits\": 5"),
+                      "calibration.weight_bits: 5 is not supported; expected 4, 6 or 8");
+    expect_plan_error(WITH_CALIB("\"weight_bits\": 16"), "calibration.weight_bits: 16 is not supported");
+    expect_plan_error(WITH_CALIB("\"weight_bits\": 4.5"), "calibration.weight_bits: 4.5 is not supported");
+    expect_plan_error(WITH_CALIB("\"weight_bits\": 1e300"), "calibration.weight_bits: 1e+300 is not supported");
+    expect_plan_error(WITH_CALIB("\"weight_bits\": \"4\""), "calibration.weight_bits: expected 4, 6 or 8");
+#undef WITH_CALIB
     expect_plan_error("{\"format\": \"octet-plan\", \"version\": 1, \"model\": {\"sha256\": \"0123456789abcdef"
                       "0123456789abcdef0123456789abcdef0123456789abcdef\"}, \"calibration\": {\"count\": "
                       "-3}, \"tensors\": {}, \"nodes\": {}}", "calibration.count");
@@ -1145,6 +1333,51 @@ static void test_plan(void) {
     oct_plan_free(p);
 }
 
+/* weight_bits in the plan file: 4 and 6 round-trip, save refuses others,
+ * a plan without the key is 8 */
+static void test_plan_weight_bits(void) {
+    char path[600], path2[600];
+    oct_error err = {0};
+    tmp_path(path, sizeof path, "plan.json");
+    tmp_path(path2, sizeof path2, "plan2.json");
+    const int bits_list[2] = {4, 6};
+    for (int b = 0; b < 2; b++) {
+        oct_plan *p = full_plan();
+        p->weight_bits = bits_list[b];
+        p->weights = b ? OCT_WEIGHTS_PER_TENSOR : OCT_WEIGHTS_PER_CHANNEL;
+        oct_plan *q = NULL;
+        CHECK(oct_plan_save(p, path, &err) == OCT_OK, "save weight_bits %d: %s", bits_list[b], err.message);
+        CHECK(oct_plan_load(path, &q, &err) == OCT_OK && q->weight_bits == bits_list[b] && same_plan(p, q),
+              "weight_bits %d survives save + load: %s", bits_list[b], err.message);
+        CHECK(q && oct_plan_save(q, path2, &err) == OCT_OK, "save again");
+        size_t l1 = 0, l2 = 0;
+        char *t1 = read_text(path, &l1), *t2 = read_text(path2, &l2);
+        char want[64];
+        snprintf(want, sizeof want, "\"weight_bits\": %d\n", bits_list[b]);
+        CHECK(t1 && t2 && l1 == l2 && !memcmp(t1, t2, l1) && strstr(t1, want), "written as %s", want);
+        oct_plan *c = q ? oct_plan_clone(q) : NULL;
+        CHECK(c && c->weight_bits == bits_list[b], "clone keeps weight_bits");
+        free(t1);
+        free(t2);
+        oct_plan_free(c);
+        oct_plan_free(q);
+        oct_plan_free(p);
+    }
+    oct_plan *p = full_plan();
+    const int bad[3] = {5, 16, -4};
+    for (int b = 0; b < 3; b++) {
+        p->weight_bits = bad[b];
+        CHECK(oct_plan_save(p, path, &err) == OCT_E_INVALID_ARG && strstr(err.message, "calibration.weight_bits") &&
+                  strstr(err.message, "4, 6 or 8"),
+              "save refuses weight_bits %d: %s", bad[b], err.message);
+    }
+    oct_plan_free(p);
+    oct_plan *q = NULL;
+    CHECK(load_text(HEAD "\"tensors\": {}, \"nodes\": {}}", &q, &err) == OCT_OK && q->weight_bits == 8,
+          "no weight_bits: 8");
+    oct_plan_free(q);
+}
+
 int main(int argc, char **argv) {
     if (argc > 1) {
         snprintf(tmpdir, sizeof tmpdir, "%s", argv[1]);
@@ -1159,12 +1392,14 @@ int main(int argc, char **argv) {
     }
     test_rounding();
     test_per_channel();
+    test_weight_bits();
     test_fp16();
     test_bf16();
     test_histogram();
     test_calibrators();
     test_trt_cache();
     test_plan();
+    test_plan_weight_bits();
     const char *files[] = {"bad.cache", "example.cache", "rt.cache", "plan.json", "plan2.json",
                            "edit.json", "nul.json", "bad.json"};
     char path[600];

@@ -51,6 +51,10 @@ typedef struct oct_calib_options {
     const char *scheme;     /* all | compute (default compute) */
     int asymmetric;         /* 1: uint8 activations with zero points */
     int per_tensor_weights; /* 1: one weight scale per tensor */
+    /* Width of the INT8 nodes' weights: 4, 6 or 8 (0: 8). Symmetric signed
+     * codes -qmax..qmax, qmax = 2^(bits-1) - 1, stored as int8, scale
+     * max|W_c| / qmax; activations stay 8-bit. */
+    int weight_bits;
     int streaming;          /* 1: one pass with re-binning (default: TensorRT's two passes) */
     const char *data_desc;  /* recorded in the plan: folder */
     const char *preprocess_desc; /* recorded in the plan */
@@ -72,8 +76,9 @@ oct_status oct_calibrate_model(const oct_model *m, const oct_session_options *so
 
 /* A session that runs the model as the plan says, simulated: every INT8
  * tensor is fake-quantized where it is produced, clamp(round_half_even(x/s),
- * -128, 127) * s (weights per output channel, once); FP16/BF16 tensors and
- * weights are rounded to that format. The plan is only read during the call. */
+ * -128, 127) * s (weights per output channel, once, to the plan's
+ * weight_bits); FP16/BF16 tensors and weights are rounded to that format.
+ * The plan is only read during the call. */
 oct_status oct_session_create_simulated(const oct_model *m, const oct_session_options *so, const oct_plan *plan,
                                         oct_session **out, oct_error *err);
 

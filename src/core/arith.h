@@ -129,14 +129,20 @@ static inline float oct_round_bf16(float f) { return oct_bf16_to_f32(oct_f32_to_
 
 /* ---- int8 quantization parameters and per-channel helpers ---- */
 
-/* Symmetric int8 step for the range [-amax, amax]: amax / 127, divided in
- * double and rounded once to float (TensorRT's dynamic range / 127). */
-static inline float oct_scale_s8(double amax) { return (float)(amax / 127.0); }
+/* Symmetric step for the range [-amax, amax] over the codes -qmax..qmax:
+ * amax / qmax, divided in double and rounded once to float (TensorRT's
+ * dynamic range / 127 for int8). */
+static inline float oct_scale_sym(double amax, int32_t qmax) {
+    return (float)(amax / (double)qmax);
+}
+static inline float oct_scale_s8(double amax) { return oct_scale_sym(amax, 127); }
 
 /* The amax given to a tensor or channel whose calibrated amax cannot give a
  * usable scale: always zero, NaN, infinite, or so small that amax / 127 is
  * not a normal float. Any positive scale represents 0 exactly; a normal one
- * keeps plans, Q/DQ exports and TensorRT caches valid. */
+ * keeps plans, Q/DQ exports and TensorRT caches valid. The test is on
+ * amax / 127 for every weight width: a usable amax then also gives a normal
+ * amax / 31 and amax / 7, and 8-bit weights keep the fallbacks they had. */
 #define OCT_AMAX_FALLBACK 1.0
 static inline double oct_amax_usable(double amax) {
     if (!(amax > 0) || !isfinite(amax)) return OCT_AMAX_FALLBACK;
@@ -199,6 +205,47 @@ static inline void oct_absmax_channels(const float *x, size_t outer, size_t chan
                 float a = fabsf(p[i]);
                 if (a > amax[c]) amax[c] = a;
             }
+        }
+}
+
+/* ---- symmetric weights of 4, 6 or 8 bits (stored as int8 codes) ---- */
+
+/* Weight widths a plan may ask for (calibration.weight_bits). */
+static inline int oct_weight_bits_valid(int bits) { return bits == 4 || bits == 6 || bits == 8; }
+/* Largest code of a symmetric signed bits-wide weight, 2^(bits-1) - 1: 127,
+ * 31 or 7. */
+static inline int32_t oct_qmax_bits(int bits) { return (int32_t)((1u << (bits - 1)) - 1u); }
+
+/* Narrow range, -qmax..qmax: clamp(round_half_even(x / scale), -qmax, qmax).
+ * The range is symmetric so that negating a weight negates its code; for
+ * finite x and scale = max|x| / qmax it is the same code as the full int8
+ * range gives at qmax 127. */
+static inline int8_t oct_quantize_sym(float x, float scale, int32_t qmax) {
+    return (int8_t)oct_quantize(x, scale, 0, -qmax, qmax);
+}
+/* The same numbers as oct_quantize_sym(x, scale, qmax) * scale. */
+static inline float oct_fake_quant_sym(float x, float scale, int32_t qmax) {
+    return oct_fake_quant_code(x / scale, (float)-qmax, (float)qmax, 0.0f) * scale;
+}
+/* Per channel: q[o][c][i] = quantize_sym(x[o][c][i], scale[c], qmax). */
+static inline void oct_quantize_sym_channels(const float *x, int8_t *q, size_t outer,
+                                             size_t channels, size_t inner, const float *scale,
+                                             int32_t qmax) {
+    for (size_t o = 0; o < outer; o++)
+        for (size_t c = 0; c < channels; c++) {
+            size_t base = (o * channels + c) * inner;
+            for (size_t i = 0; i < inner; i++)
+                q[base + i] = oct_quantize_sym(x[base + i], scale[c], qmax);
+        }
+}
+/* In place: x[o][c][i] = fake_quant_sym(x[o][c][i], scale[c], qmax). */
+static inline void oct_fake_quant_sym_channels(float *x, size_t outer, size_t channels,
+                                               size_t inner, const float *scale, int32_t qmax) {
+    for (size_t o = 0; o < outer; o++)
+        for (size_t c = 0; c < channels; c++) {
+            float *p = x + (o * channels + c) * inner;
+            for (size_t i = 0; i < inner; i++)
+                p[i] = oct_fake_quant_sym(p[i], scale[c], qmax);
         }
 }
 

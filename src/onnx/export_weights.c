@@ -1,7 +1,9 @@
 /* Q/DQ export, weights: int8 copies behind DequantizeLinear for the int8
  * Conv/ConvTranspose/MatMul/Gemm nodes, and BatchNormalization folded into
  * the int8 Convs first, as octet's session folds it, so that the weights
- * the export quantizes are the ones the simulation quantizes. */
+ * the export quantizes are the ones the simulation quantizes. 4- and 6-bit
+ * plans are stored the same way: int8 codes within -qmax..qmax and the
+ * matching scales, which DequantizeLinear reads like any int8 weight. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,8 +147,9 @@ oct_status oct_qx_fold_bn(oct_qx *x) {
 
 /* ---- int8 weights ---- */
 
-/* Makes "<w>_quantized" (int8), its scales and zero points and the
- * DequantizeLinear reading them; returns the DequantizeLinear output. */
+/* Makes "<w>_quantized" (int8 codes of the plan's weight_bits), its scales
+ * and zero points and the DequantizeLinear reading them; returns the
+ * DequantizeLinear output. */
 static oct_status quantize_weight(oct_qx *x, const char *wname, const Onnx__TensorProto *tp, int axis,
                                   char **dq_out) {
     oct_pedit *pe = &x->pe;
@@ -161,7 +164,9 @@ static oct_status quantize_weight(oct_qx *x, const char *wname, const Onnx__Tens
     float *scales = malloc((nc ? nc : 1) * sizeof *scales);
     int8_t *zeros = calloc(nc ? nc : 1, 1);
     oct_status st = !q || !scales || !zeros ? oct_qx_nomem(x) : OCT_OK;
-    if (!st) st = oct_weight_quantize_s8(w, ndim, tp->dims, axis, q, scales, x->err);
+    if (!st)
+        st = oct_weight_quantize_bits(w, ndim, tp->dims, axis, oct_plan_weight_bits(x->plan), q,
+                                      scales, x->err);
     if (!st) {
         int64_t c = (int64_t)nc;
         int sd = axis >= 0 ? 1 : 0;

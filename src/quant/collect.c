@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/arith.h"
 #include "octet/quant.h"
 #include "quant/calibrator.h"
 #include "quant/histogram.h"
@@ -127,6 +128,9 @@ oct_status oct_calibrate_model(const oct_model *m, const oct_session_options *so
     else oct_calib_options_init(&co);
     if (!co.method) co.method = "entropy";
     if (!co.scheme) co.scheme = "compute";
+    if (!co.weight_bits) co.weight_bits = 8;
+    if (!oct_weight_bits_valid(co.weight_bits))
+        return oct_fail(err, OCT_E_INVALID_ARG, "weight_bits %d: expected 4, 6 or 8", co.weight_bits);
     int scheme_all = !strcmp(co.scheme, "all");
     if (!scheme_all && strcmp(co.scheme, "compute"))
         return oct_fail(err, OCT_E_INVALID_ARG, "unknown scheme '%s' (all, compute)", co.scheme);
@@ -236,7 +240,7 @@ oct_status oct_calibrate_model(const oct_model *m, const oct_session_options *so
         plan->preprocess = co.preprocess_desc ? strdup(co.preprocess_desc) : NULL;
         plan->asymmetric = co.asymmetric;
         plan->weights = co.per_tensor_weights ? OCT_WEIGHTS_PER_TENSOR : OCT_WEIGHTS_PER_CHANNEL;
-        plan->weight_bits = 8;
+        plan->weight_bits = co.weight_bits;
         if (!plan->method || !plan->scheme) st = oct_fail(err, OCT_E_NOMEM, "out of memory");
     }
     for (int v = 0; v < col.n; v++)

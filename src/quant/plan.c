@@ -57,6 +57,7 @@ void oct_plan_free(oct_plan *p) {
     free(p->scheme);
     free(p->data);
     free(p->preprocess);
+    free(p->ptq_json);
     free(p);
 }
 
@@ -83,6 +84,7 @@ oct_plan *oct_plan_clone(const oct_plan *p) {
     c->asymmetric = p->asymmetric;
     c->weights = p->weights;
     c->weight_bits = p->weight_bits;
+    c->ptq_json = dupstr(p->ptq_json);
     int ok = 1;
     for (int i = 0; ok && i < p->n_tensors; i++) {
         int k = oct_plan_add_tensor(c, p->tensors[i].name);
@@ -357,7 +359,7 @@ static void write_plan(FILE *f, const oct_plan *p) {
     write_opt_str(f, "preprocess", p->preprocess);
     fprintf(f, "\n    \"activations\": \"%s\",\n    \"weights\": \"%s\",\n    \"weight_bits\": %d\n  },\n",
             p->asymmetric ? "asymmetric" : "symmetric",
-            p->weights == OCT_WEIGHTS_PER_TENSOR ? "per-tensor" : "per-channel", p->weight_bits);
+            p->weights == OCT_WEIGHTS_PER_TENSOR ? "per-tensor" : "per-channel", oct_plan_weight_bits(p));
     fputs("  \"tensors\": {", f);
     for (int i = 0; i < p->n_tensors; i++) {
         fputs(i ? ",\n" : "\n", f);
@@ -379,7 +381,9 @@ static void write_plan(FILE *f, const oct_plan *p) {
         put_str(f, oct_precision_name(n->precision));
         fputs("}", f);
     }
-    fputs(p->n_nodes ? "\n  }\n}\n" : "}\n}\n", f);
+    fputs(p->n_nodes ? "\n  }" : "}", f);
+    if (p->ptq_json) fprintf(f, ",\n  \"ptq\": %s", p->ptq_json);
+    fputs("\n}\n", f);
 }
 
 oct_status oct_plan_save(const oct_plan *p, const char *path, oct_error *err) {
@@ -388,9 +392,9 @@ oct_status oct_plan_save(const oct_plan *p, const char *path, oct_error *err) {
         return oct_fail(err, OCT_E_INVALID_ARG, "%s: model.sha256: expected 64 hex digits", path);
     if (p->weights != OCT_WEIGHTS_PER_CHANNEL && p->weights != OCT_WEIGHTS_PER_TENSOR)
         return oct_fail(err, OCT_E_INVALID_ARG, "%s: calibration.weights: unknown value", path);
-    if (p->weight_bits != 8)
-        return oct_fail(err, OCT_E_INVALID_ARG, "%s: calibration.weight_bits: only 8 is supported",
-                        path);
+    if (!oct_weight_bits_valid(oct_plan_weight_bits(p)))
+        return oct_fail(err, OCT_E_INVALID_ARG, "%s: calibration.weight_bits: %d; expected 4, 6 or 8",
+                        path, p->weight_bits);
     if (p->count < 0)
         return oct_fail(err, OCT_E_INVALID_ARG, "%s: calibration.count: negative", path);
     for (int i = 0; i < p->n_tensors; i++) {
@@ -654,9 +658,14 @@ static oct_status parse_calibration(const loader *ld, const cJSON *c, oct_plan *
     int64_t v = 0;
     OCT_TRY(get_int(ld, c, w, "count", 0, INT_MAX, &have, &v));
     p->count = (int)v;
-    v = 8;
-    OCT_TRY(get_int(ld, c, w, "weight_bits", 8, 8, &have, &v));
-    p->weight_bits = (int)v;
+    /* compared as a double: casting an out-of-range number to int is
+     * undefined */
+    const cJSON *wb = get(c, "weight_bits");
+    if (wb && !cJSON_IsNumber(wb)) return bad(ld, "calibration.weight_bits: expected 4, 6 or 8");
+    double bits = wb ? wb->valuedouble : 8;
+    if (!(bits == 4 || bits == 6 || bits == 8))
+        return bad(ld, "calibration.weight_bits: %g is not supported; expected 4, 6 or 8", bits);
+    p->weight_bits = (int)bits;
     const cJSON *a = get(c, "activations");
     if (a) {
         if (cJSON_IsString(a) && strcmp(a->valuestring, "symmetric") == 0) p->asymmetric = 0;
@@ -676,7 +685,7 @@ static oct_status parse_calibration(const loader *ld, const cJSON *c, oct_plan *
 
 static oct_status parse_plan(const loader *ld, const cJSON *root, oct_plan *p) {
     static const char *const keys[] = {"format", "version", "model", "calibration", "tensors",
-                                       "nodes", NULL};
+                                       "nodes", "ptq", NULL};
     static const char *const model_keys[] = {"sha256", "path", NULL};
     oct_status st;
     if (!cJSON_IsObject(root)) return bad(ld, "expected a JSON object at the top level");
@@ -710,6 +719,16 @@ static oct_status parse_plan(const loader *ld, const cJSON *root, oct_plan *p) {
     OCT_TRY(check_map(ld, ns, "nodes"));
     for (const cJSON *t = ts->child; t; t = t->next) OCT_TRY(parse_tensor(ld, t, p));
     for (const cJSON *n = ns->child; n; n = n->next) OCT_TRY(parse_node(ld, n, p));
+    /* kept as written: a record of how the weights were made, read by the
+     * analysis report */
+    const cJSON *q = get(root, "ptq");
+    if (q) {
+        if (!cJSON_IsObject(q)) return bad(ld, "ptq: expected an object");
+        char *text = cJSON_PrintUnformatted(q);
+        p->ptq_json = text ? dupstr(text) : NULL;
+        cJSON_free(text);
+        if (!p->ptq_json) return oct_fail(ld->err, OCT_E_NOMEM, "out of memory");
+    }
     return OCT_OK;
 }
 

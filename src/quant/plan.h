@@ -60,12 +60,22 @@ typedef struct oct_plan {
     char *preprocess;      /* human-readable preprocessing description */
     int asymmetric;        /* activations uint8 with zero points */
     oct_weight_granularity weights;
-    int weight_bits;       /* 8 (4 and 6 allowed later) */
+    int weight_bits;       /* 4, 6 or 8 (0 in memory: 8); quant/weights.h */
     int n_tensors;
     oct_plan_tensor *tensors;
     int n_nodes;
     oct_plan_node *nodes;
+    /* The "ptq" section as JSON text (octet/ptq.h: what AdaRound, bias
+     * correction and CLE did; informational), NULL when absent. */
+    char *ptq_json;
 } oct_plan;
+
+/* The width of the plan's INT8 nodes' weights: weight_bits, with 0 (a plan
+ * filled in by hand in memory) read as 8. Not necessarily valid: see
+ * oct_weight_bits_valid (core/arith.h). */
+static inline int oct_plan_weight_bits(const oct_plan *p) {
+    return p->weight_bits ? p->weight_bits : 8;
+}
 
 oct_plan *oct_plan_new(void);
 void oct_plan_free(oct_plan *p);

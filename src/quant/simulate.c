@@ -2,9 +2,9 @@
  * is produced, clamp(round_half_even(x / s), -128, 127) * s (uint8 with a
  * zero point for asymmetric plans); FP16/BF16 tensors are rounded to that
  * format; weights of INT8 nodes are fake-quantized per output channel (or
- * per tensor) once, when the session is created, and weights of FP16/BF16
- * nodes rounded. This is the numerical truth that real INT8 kernels and
- * every accuracy number are checked against. */
+ * per tensor) to the plan's weight_bits once, when the session is created,
+ * and weights of FP16/BF16 nodes rounded. This is the numerical truth that
+ * real INT8 kernels and every accuracy number are checked against. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,9 +108,11 @@ const oct_exec_int8 *oct_sim_int8(const oct_sim *s) { return s && s->real_int8 ?
 
 /* The per-output-channel scales the simulation is about to quantize a Conv
  * weight with (the same call oct_sim_quantize_weight makes), expanded to one
- * per output channel when the plan quantizes weights per tensor. */
+ * per output channel when the plan quantizes weights per tensor. The INT8
+ * kernel recovers its codes from the fake-quantized weight with these, so a
+ * 4-bit plan's kernel must get amax / 7, not amax / 127. */
 static oct_status record_conv_scales(oct_sim *s, int node, const oct_node *n, const oct_tensor *w, int per_tensor,
-                                     oct_error *err) {
+                                     int bits, oct_error *err) {
     if (strcmp(n->op_type, "Conv") || w->dtype != OCT_FLOAT || !w->data || w->ndim < 3 || w->dims[0] < 1)
         return OCT_OK;
     int axis = oct_weight_channel_axis(n->op_type, w->ndim, oct_attr_int(n, "group", 1), 0,
@@ -122,7 +124,7 @@ static oct_status record_conv_scales(oct_sim *s, int node, const oct_node *n, co
         free(sc);
         return sc ? OCT_OK : oct_fail(err, OCT_E_NOMEM, "out of memory");
     }
-    oct_status st = oct_weight_quantize_s8(w->data, w->ndim, w->dims, axis, NULL, sc, err);
+    oct_status st = oct_weight_quantize_bits(w->data, w->ndim, w->dims, axis, bits, NULL, sc, err);
     if (st) {
         free(sc);
         oct_error_prefix(err, "node '%s': ", n->name);
@@ -137,14 +139,14 @@ static oct_status record_conv_scales(oct_sim *s, int node, const oct_node *n, co
 }
 
 /* Weights of an INT8 node: per output channel (or per tensor), symmetric,
- * max-abs scales, exactly as the Q/DQ export stores them (quant/weights.h);
- * fake-quantized in the session's own copy. */
-void oct_sim_quantize_weight(const oct_node *n, oct_tensor *w, int per_tensor) {
+ * max-abs scales, bits wide, exactly as the Q/DQ export stores them
+ * (quant/weights.h); fake-quantized in the session's own copy. */
+void oct_sim_quantize_weight(const oct_node *n, oct_tensor *w, int per_tensor, int bits) {
     if (w->dtype != OCT_FLOAT || !w->data || oct_numel(w) == 0) return;
     int axis = oct_weight_channel_axis(n->op_type, w->ndim, oct_attr_int(n, "group", 1),
                                        oct_attr_int(n, "transB", 0),
                                        per_tensor ? OCT_WEIGHTS_PER_TENSOR : OCT_WEIGHTS_PER_CHANNEL);
-    oct_weight_fake_quant_s8(w->data, w->ndim, w->dims, axis, NULL);
+    oct_weight_fake_quant_bits(w->data, w->ndim, w->dims, axis, bits, NULL);
 }
 
 static void round_weight(oct_tensor *w, oct_precision p) {
@@ -158,6 +160,10 @@ oct_status oct_sim_prepare(oct_graph *g, const oct_plan *plan, int real_int8, oc
                            unsigned char **keep, oct_error *err) {
     *out = NULL;
     *keep = NULL;
+    int wbits = oct_plan_weight_bits(plan);
+    /* checked here: the weights are quantized where no error can be reported */
+    if (!oct_weight_bits_valid(wbits))
+        return oct_fail(err, OCT_E_INVALID_ARG, "plan: weight_bits %d; expected 4, 6 or 8", wbits);
     oct_sim *s = calloc(1, sizeof *s);
     if (!s) return oct_fail(err, OCT_E_NOMEM, "out of memory");
     s->n = g->n_values;
@@ -226,7 +232,8 @@ oct_status oct_sim_prepare(oct_graph *g, const oct_plan *plan, int real_int8, oc
             if (!is_w || n->n_in < 2 || n->in[1] < 0 || !g->values[n->in[1]].is_const) continue;
             oct_tensor *w = &g->values[n->in[1]].t;
             if (pn->precision == OCT_PREC_INT8 && real_int8) {
-                oct_status st = record_conv_scales(s, k, n, w, plan->weights == OCT_WEIGHTS_PER_TENSOR, err);
+                oct_status st =
+                    record_conv_scales(s, k, n, w, plan->weights == OCT_WEIGHTS_PER_TENSOR, wbits, err);
                 if (st) {
                     free(kp);
                     oct_sim_free(s);
@@ -234,7 +241,7 @@ oct_status oct_sim_prepare(oct_graph *g, const oct_plan *plan, int real_int8, oc
                 }
             }
             if (pn->precision == OCT_PREC_INT8)
-                oct_sim_quantize_weight(n, w, plan->weights == OCT_WEIGHTS_PER_TENSOR);
+                oct_sim_quantize_weight(n, w, plan->weights == OCT_WEIGHTS_PER_TENSOR, wbits);
             else
                 round_weight(w, pn->precision);
         }

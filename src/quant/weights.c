@@ -47,8 +47,15 @@ size_t oct_weight_n_scales(int ndim, const int64_t *dims, int axis) {
     return split(ndim, dims, axis, &o, &c, &i) ? 0 : c;
 }
 
-oct_status oct_weight_quantize_s8(const float *w, int ndim, const int64_t *dims, int axis, int8_t *q,
-                                  float *scales, oct_error *err) {
+static oct_status check_bits(int bits, oct_error *err) {
+    if (oct_weight_bits_valid(bits)) return OCT_OK;
+    return oct_fail(err, OCT_E_INVALID_ARG, "weight quantization: %d bits; 4, 6 or 8 are supported",
+                    bits);
+}
+
+oct_status oct_weight_quantize_bits(const float *w, int ndim, const int64_t *dims, int axis,
+                                    int bits, int8_t *q, float *scales, oct_error *err) {
+    OCT_TRY(check_bits(bits, err));
     size_t outer, ch, inner;
     if (split(ndim, dims, axis, &outer, &ch, &inner))
         return oct_fail(err, OCT_E_INVALID_ARG, "weight quantization: axis %d does not fit a rank-%d weight",
@@ -56,14 +63,18 @@ oct_status oct_weight_quantize_s8(const float *w, int ndim, const int64_t *dims,
     if (ch == 0) return OCT_OK;
     float *amax = malloc(ch * sizeof *amax);
     if (!amax) return oct_fail(err, OCT_E_NOMEM, "out of memory");
+    int32_t qmax = oct_qmax_bits(bits);
     oct_absmax_channels(w, outer, ch, inner, amax);
-    for (size_t c = 0; c < ch; c++) scales[c] = oct_scale_s8(oct_amax_usable(amax[c]));
+    for (size_t c = 0; c < ch; c++)
+        scales[c] = oct_scale_sym(oct_amax_usable(amax[c]), qmax);
     free(amax);
-    if (q) oct_quantize_s8_channels(w, q, outer, ch, inner, scales);
+    if (q) oct_quantize_sym_channels(w, q, outer, ch, inner, scales, qmax);
     return OCT_OK;
 }
 
-oct_status oct_weight_fake_quant_s8(float *w, int ndim, const int64_t *dims, int axis, oct_error *err) {
+oct_status oct_weight_fake_quant_bits(float *w, int ndim, const int64_t *dims, int axis, int bits,
+                                      oct_error *err) {
+    OCT_TRY(check_bits(bits, err));
     size_t n = oct_weight_n_scales(ndim, dims, axis);
     if (!n) {
         size_t o, c, i;
@@ -74,12 +85,22 @@ oct_status oct_weight_fake_quant_s8(float *w, int ndim, const int64_t *dims, int
     }
     float *scales = malloc(n * sizeof *scales);
     if (!scales) return oct_fail(err, OCT_E_NOMEM, "out of memory");
-    oct_status st = oct_weight_quantize_s8(w, ndim, dims, axis, NULL, scales, err);
+    oct_status st = oct_weight_quantize_bits(w, ndim, dims, axis, bits, NULL, scales, err);
     if (!st) {
         size_t outer, ch, inner;
         split(ndim, dims, axis, &outer, &ch, &inner);
-        oct_fake_quant_s8_channels(w, outer, ch, inner, scales);
+        oct_fake_quant_sym_channels(w, outer, ch, inner, scales, oct_qmax_bits(bits));
     }
     free(scales);
     return st;
+}
+
+oct_status oct_weight_quantize_s8(const float *w, int ndim, const int64_t *dims, int axis,
+                                  int8_t *q, float *scales, oct_error *err) {
+    return oct_weight_quantize_bits(w, ndim, dims, axis, 8, q, scales, err);
+}
+
+oct_status oct_weight_fake_quant_s8(float *w, int ndim, const int64_t *dims, int axis,
+                                    oct_error *err) {
+    return oct_weight_fake_quant_bits(w, ndim, dims, axis, 8, err);
 }

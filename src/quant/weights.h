@@ -1,7 +1,9 @@
 /* Weight quantization shared by the simulation and the Q/DQ exporter, so an
- * exported int8 weight and the simulated one are the same numbers: symmetric
- * int8, scale = max|W| / 127 per output channel (or per tensor), codes
- * rounded half to even and saturated (core/arith.h). */
+ * exported int8 weight and the simulated one are the same numbers:
+ * symmetric signed codes of 4, 6 or 8 bits (qmax = 2^(bits-1) - 1: 7, 31,
+ * 127), stored as int8, scale = max|W| / qmax per output channel (or per
+ * tensor), codes rounded half to even and clamped to -qmax..qmax
+ * (core/arith.h). */
 #ifndef OCT_QUANT_WEIGHTS_H
 #define OCT_QUANT_WEIGHTS_H
 
@@ -35,16 +37,24 @@ int oct_weight_channel_axis(const char *op_type, int ndim, int64_t group, int64_
  * is -1. Returns 0 when axis is out of range or the shape is invalid. */
 size_t oct_weight_n_scales(int ndim, const int64_t *dims, int axis);
 
-/* Quantizes a dense row-major float weight: scales[c] =
- * oct_scale_s8(oct_amax_usable(max |W_c|)) (NaN ignored; an all-zero or
- * unusable channel gets amax 1.0, i.e. scale 1/127, which still codes 0 as
- * 0), q[i] = oct_quantize_s8(W[i], scale of i's channel). scales has
- * oct_weight_n_scales() entries; q (may be NULL: scales only) has numel. */
+/* Quantizes a dense row-major float weight to bits (4, 6 or 8) with
+ * qmax = oct_qmax_bits(bits): scales[c] = oct_scale_sym(oct_amax_usable(
+ * max |W_c|), qmax) (NaN ignored; an all-zero or unusable channel gets
+ * amax 1.0, i.e. scale 1/qmax, which still codes 0 as 0), q[i] =
+ * oct_quantize_sym(W[i], scale of i's channel, qmax). scales has
+ * oct_weight_n_scales() entries; q (may be NULL: scales only) has numel.
+ * Any other bits is OCT_E_INVALID_ARG. */
+oct_status oct_weight_quantize_bits(const float *w, int ndim, const int64_t *dims, int axis,
+                                    int bits, int8_t *q, float *scales, oct_error *err);
+
+/* In place: w[i] = code * scale, the value the integer engine computes with
+ * (the simulation's weights). Same scales and codes as above. */
+oct_status oct_weight_fake_quant_bits(float *w, int ndim, const int64_t *dims, int axis, int bits,
+                                      oct_error *err);
+
+/* The 8-bit forms of the two above (bits = 8). */
 oct_status oct_weight_quantize_s8(const float *w, int ndim, const int64_t *dims, int axis, int8_t *q,
                                   float *scales, oct_error *err);
-
-/* In place: w[i] = code * scale, the value the int8 engine computes with
- * (the simulation's weights). Same scales and codes as above. */
 oct_status oct_weight_fake_quant_s8(float *w, int ndim, const int64_t *dims, int axis, oct_error *err);
 
 #endif

@@ -1,12 +1,14 @@
 /* octet calibrate MODEL --data DIR [--count N] [--shuffle SEED] [--method M]
- *   [--scheme all|compute] [--asymmetric] [--per-tensor-weights] [--streaming]
- *   [preprocessing flags] [--shape ...] [--threads N] [--quiet] -o PLAN.json */
+ *   [--scheme all|compute] [--asymmetric] [--per-tensor-weights]
+ *   [--weight-bits 4|6|8] [--streaming] [preprocessing flags] [--shape ...]
+ *   [--threads N] [--quiet] -o PLAN.json */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
 #include "dataset.h"
+#include "ptq_args.h"
 #include "octet/quant.h"
 
 typedef struct {
@@ -23,6 +25,11 @@ static void progress(void *user, int pass, int passes, int done, int total) {
     cc->prog.what = "calibrating";
 }
 
+/* 4, 6 or 8; 0 for anything else, "4x" included (atoi would take it). */
+static int parse_weight_bits(const char *v) {
+    return !strcmp(v, "4") ? 4 : !strcmp(v, "6") ? 6 : !strcmp(v, "8") ? 8 : 0;
+}
+
 int cmd_calibrate(int argc, char **argv) {
     cli_common c;
     cli_common_init(&c);
@@ -31,8 +38,11 @@ int cmd_calibrate(int argc, char **argv) {
     const char *data = NULL, *out = NULL;
     int count = 0, quiet = 0;
     long seed = -1;
+    cli_ptq pq;
+    cli_ptq_init(&pq);
     for (int i = 2; i < argc; i++) {
         int r = cli_parse_common(&c, argc, argv, &i);
+        if (!r) r = cli_ptq_parse(&pq, argc, argv, &i);
         if (r < 0) return 2;
         if (r) continue;
         const char *a = argv[i];
@@ -43,7 +53,11 @@ int cmd_calibrate(int argc, char **argv) {
         else if (!strcmp(a, "--scheme") && i + 1 < argc) co.scheme = argv[++i];
         else if (!strcmp(a, "--asymmetric")) co.asymmetric = 1;
         else if (!strcmp(a, "--per-tensor-weights")) co.per_tensor_weights = 1;
-        else if (!strcmp(a, "--streaming")) co.streaming = 1;
+        else if (!strcmp(a, "--weight-bits") && i + 1 < argc) {
+            co.weight_bits = parse_weight_bits(argv[++i]);
+            if (!co.weight_bits)
+                return cli_fail("calibrate: --weight-bits takes 4, 6 or 8, not '%s'", argv[i]), 2;
+        } else if (!strcmp(a, "--streaming")) co.streaming = 1;
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
         else if (!strcmp(a, "-o") && i + 1 < argc) out = argv[++i];
         else if (a[0] == '-' && a[1]) return cli_fail("calibrate: unknown option '%s' (or missing value)", a), 2;
@@ -53,12 +67,18 @@ int cmd_calibrate(int argc, char **argv) {
     if (!c.model_path || !data || !out)
         return cli_fail("usage: octet calibrate MODEL --data DIR -o PLAN.json [--count N] [--shuffle SEED]\n"
                         "  [--method minmax|entropy|percentile[:P]|mse] [--scheme compute|all] [--asymmetric]\n"
-                        "  [--per-tensor-weights] [--streaming] [--preset NAME | preprocessing flags]\n"
-                        "  [--shape NAME=DIMS] [--threads N] [--quiet]"),
+                        "  [--per-tensor-weights] [--weight-bits 4|6|8] [--streaming]\n"
+                        "  [--preset NAME | preprocessing flags]\n"
+                        "  [--shape NAME=DIMS] [--threads N] [--quiet]\n%s",
+                        cli_ptq_usage),
                2;
     if (count < 0) return cli_fail("--count must be positive"), 2;
     cli_dataset d;
     if (cli_dataset_open(&d, data, count, seed)) return 1;
+    if (cli_ptq_before(&pq, &c, out, quiet)) {
+        cli_dataset_free(&d);
+        return 1;
+    }
     oct_error err = {0};
     oct_model *m = NULL;
     if (cli_load_model(&c, &m, &err)) {
@@ -89,6 +109,7 @@ int cmd_calibrate(int argc, char **argv) {
         cli_error(&err);
         goto done;
     }
+    if (cli_ptq_after(&pq, &c, &cc.sc, plan, quiet)) goto done;
     if (oct_plan_save(plan, out, &err)) {
         cli_error(&err);
         goto done;
@@ -98,9 +119,10 @@ int cmd_calibrate(int argc, char **argv) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     if (!quiet)
-        printf("calibrated %s: %d samples (%d skipped) in %.1f s (%.2f samples/s), method %s, scheme %s\n"
+        printf("calibrated %s: %d samples (%d skipped) in %.1f s (%.2f samples/s), method %s, scheme %s%s\n"
                "plan %s: %d tensors (%d int8), %d nodes (%d int8); peak RSS %.0f MiB\n",
-               c.model_path, d.n - skipped, skipped, el, el > 0 ? (d.n - skipped) / el : 0, co.method, co.scheme, out,
+               c.model_path, d.n - skipped, skipped, el, el > 0 ? (d.n - skipped) / el : 0, co.method, co.scheme,
+               co.weight_bits == 4 ? ", 4-bit weights" : co.weight_bits == 6 ? ", 6-bit weights" : "", out,
                tc[0] + tc[1] + tc[2] + tc[3], tc[1], nc[0] + nc[1] + nc[2] + nc[3], nc[1], ru.ru_maxrss / 1024.0);
     rc = 0;
 done:

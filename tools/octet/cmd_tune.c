@@ -1,9 +1,10 @@
 /* octet tune MODEL --data CALIB_DIR --target EXPR [evaluation options of
  *   octet eval: --images DIR (--labels DIR | --coco FILE | label-free)]
- *   [--method M|auto] [--scheme all|compute] [--fallback fp16|bf16|fp32]
- *   [--plan BASE.json] [--count N] [--eval-count N] [--sens-images K]
- *   [--max-evals N] -o PLAN.json [--qdq OUT.onnx] [--trt-cache FILE]
- *   [--report OUT.html] [--json OUT.json] [--quiet]
+ *   [--method M|auto] [--scheme all|compute] [--weight-bits 4|6|8]
+ *   [--fallback fp16|bf16|fp32] [--plan BASE.json] [--count N]
+ *   [--eval-count N] [--sens-images K] [--max-evals N] -o PLAN.json
+ *   [--qdq OUT.onnx] [--trt-cache FILE] [--report OUT.html] [--json OUT.json]
+ *   [--quiet]
  * Calibrates (or starts from --plan), then finds the smallest set of tensors
  * to keep out of INT8 for the target (oct_tune). Exits 3 when the target is
  * not reachable, after writing the best plan found. */
@@ -85,12 +86,18 @@ static oct_status metric(void *user, const oct_plan *plan, double *x, oct_error 
     return st;
 }
 
+/* 4, 6 or 8; 0 for anything else, "4x" included (atoi would take it). */
+static int parse_weight_bits(const char *v) {
+    return !strcmp(v, "4") ? 4 : !strcmp(v, "6") ? 6 : !strcmp(v, "8") ? 8 : 0;
+}
+
 static const char *usage =
     "usage: octet tune MODEL --data CALIB_DIR --target EXPR -o PLAN.json [options]\n"
     "  --target EXPR        map50_95>=0.99*fp32, top1>=0.995*fp32, sqnr>=30, ...\n"
     "  --images DIR         evaluation images, with --labels DIR | --coco FILE (else label-free:\n"
     "                       scored against the FP32 model), --task, --decoder, --conf, --iou as in eval\n"
     "  --method M|auto      calibrator (auto: per tensor; default auto); --scheme compute|all (compute)\n"
+    "  --weight-bits 4|6|8  width of the INT8 nodes' weights when calibrating (8)\n"
     "  --plan BASE.json     start from this plan instead of calibrating\n"
     "  --fallback fp16|bf16|fp32 (fp16)   --count N (calibration images)   --eval-count N\n"
     "  --sens-images K (8)  --max-evals N (24)\n"
@@ -126,13 +133,16 @@ int cmd_tune(int argc, char **argv) {
                           !strcmp(a, "--scheme") || !strcmp(a, "--fallback") || !strcmp(a, "--count") ||
                           !strcmp(a, "--sens-images") || !strcmp(a, "--max-evals") || !strcmp(a, "-o") ||
                           !strcmp(a, "--qdq") || !strcmp(a, "--trt-cache") || !strcmp(a, "--report") ||
-                          !strcmp(a, "--json-out"));
+                          !strcmp(a, "--json-out") || !strcmp(a, "--weight-bits"));
         if (takes) i++;
         if (takes && !strcmp(a, "--data")) data = v;
         else if (takes && !strcmp(a, "--target")) target = v;
         else if (takes && !strcmp(a, "--method")) co.method = v;
         else if (takes && !strcmp(a, "--scheme")) co.scheme = v;
-        else if (takes && !strcmp(a, "--fallback")) {
+        else if (takes && !strcmp(a, "--weight-bits")) {
+            co.weight_bits = parse_weight_bits(v);
+            if (!co.weight_bits) return cli_fail("tune: --weight-bits takes 4, 6 or 8, not '%s'", v), 2;
+        } else if (takes && !strcmp(a, "--fallback")) {
             to.fallback = oct_precision_parse(v);
             if (to.fallback < 0 || to.fallback == 1)
                 return cli_fail("tune: --fallback takes fp16, bf16 or fp32, not '%s'", v), 2;
@@ -152,6 +162,12 @@ int cmd_tune(int argc, char **argv) {
     if (!c.model_path || !data || !target || !out || !ea.images) return cli_fail("%s", usage), 2;
     if (count < 0 || to.sens_images < 0 || to.max_evals < 0) return cli_fail("tune: counts must be positive"), 2;
     if (eval_args_check(&ea, "tune")) return 2;
+    /* a base plan's weights are already decided; silently ignoring the flag
+     * would tune a plan of another width than asked for */
+    if (c.plan_path && co.weight_bits)
+        return cli_fail("tune: --weight-bits applies when tune calibrates; with --plan the plan's "
+                        "calibration.weight_bits is used"),
+               2;
     oct_error err = {0};
     if (oct_target_parse(target, &to.target, &err)) return cli_error(&err), 2;
     if (!strcmp(to.target.metric, "sqnr") && to.target.relative)
