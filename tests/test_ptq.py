@@ -8,7 +8,8 @@ positive mean, 4-bit weights, 32 calibration samples and 32 held out:
    and on the held-out ones;
  - AdaRound lowers the layer's reconstruction MSE below round to nearest
    (the plan's log) and the held-out output error too;
- - the plan names the optimised model (sha256, path) and logs what was done;
+ - the plan names the optimised model (sha256, path) and logs what was done,
+   which `octet analyze` shows (console and HTML report);
  - `octet export --qdq` of the optimised model: ONNX Runtime's outputs agree
    with octet's simulation, and the stored int8 weights are AdaRound's codes;
  - --ptq cle on Conv -> Relu -> Conv leaves the FP32 outputs unchanged.
@@ -126,6 +127,12 @@ def synthetic(tmp):
           "AdaRound: reconstruction MSE %.5f -> %.5f (the plan's log)" % (L["mse_rtn"], L["mse_after"]))
     b_bc = plans["bc"]["ptq"]["layers"][0]
     check(b_bc["bias_corrected"] and b_bc["bias_shift"] > 0, "bias correction logged: mean |shift| %.4f" % b_bc["bias_shift"])
+    html = os.path.join(tmp, "ada.html")
+    out = octet("analyze", os.path.join(tmp, "ada.onnx"), "--data", data, "--count", "4", "--plan", p["ada"],
+                "--report", html)
+    page = open(html).read()
+    check("weights optimised by adaround (4-bit): 1 layers, AdaRound on 1" in out and "Weight optimisation" in page
+          and "conv" in page, "octet analyze shows the per-layer PTQ log (console and report)")
     qdq(tmp, os.path.join(tmp, "ada.onnx"), p["ada"], held[:4], w)
     cle_cli(tmp, rng, calib)
 

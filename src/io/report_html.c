@@ -388,6 +388,7 @@ static void section_plan(oct_rep_buf *b, const cJSON *doc) {
     oct_rep_section_open(b, "plan", "Plan");
     plan_table(b, doc);
     weights_table(b, doc);
+    oct_rep_ptq_table(b, doc);
     P(b, "</section>\n");
 }
 

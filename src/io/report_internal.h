@@ -89,6 +89,9 @@ extern const char oct_rep_css[];
 extern const char oct_rep_js[];
 /* The summary section (report_summary.c). */
 void oct_rep_section_summary(oct_rep_buf *b, const cJSON *doc);
+/* The plan's weight optimisation log (doc "ptq"), per layer: AdaRound's
+ * reconstruction MSE before and after, bias corrections (report_ptq.c). */
+void oct_rep_ptq_table(oct_rep_buf *b, const cJSON *doc);
 
 /* ---- charts (report_svg.c) --------------------------------------------- */
 /* SQNR of every tensor against its topological position. */

@@ -463,6 +463,12 @@ static oct_status build_doc(ctx *c, const oct_model *m, const oct_plan *plan, co
     cJSON_AddStringToObject(doc, "plan_method", plan_method(plan));
     cJSON_AddStringToObject(doc, "plan_scheme", plan->scheme ? plan->scheme : "");
     cJSON_AddStringToObject(doc, "weights", plan->weights == OCT_WEIGHTS_PER_TENSOR ? "per-tensor" : "per-channel");
+    cJSON_AddNumberToObject(doc, "weight_bits", oct_plan_weight_bits(plan));
+    /* how the weights were made (octet calibrate --ptq), as the plan says */
+    if (plan->ptq_json) {
+        cJSON *ptq = cJSON_Parse(plan->ptq_json);
+        if (ptq) cJSON_AddItemToObject(doc, "ptq", ptq);
+    }
     cJSON *summary = cJSON_AddObjectToObject(doc, "summary");
     cJSON *tensors = cJSON_AddArrayToObject(doc, "tensors");
     /* order: graph inputs, then as the steps write them */

@@ -87,6 +87,23 @@ void oct_analysis_print(const oct_analysis *a, FILE *f) {
                     str(w[i].t, "name"), str(w[i].t, "producer_op"));
         free(w);
     }
+    const cJSON *ptq = cJSON_GetObjectItemCaseSensitive(doc, "ptq");
+    if (ptq) {
+        int nl = 0, ada = 0, bc = 0;
+        double before = 0, after = 0;
+        cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(ptq, "layers")) {
+            nl++;
+            int is_ada = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "adaround"));
+            ada += is_ada;
+            bc += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "bias_corrected"));
+            if (is_ada) before += num(o, "mse_rtn"), after += num(o, "mse_after");
+        }
+        fprintf(f, "weights optimised by %s (%d-bit): %d layers, AdaRound on %d (reconstruction MSE %.4g -> %.4g, "
+                   "summed), bias corrected %d",
+                str(ptq, "methods"), (int)num(ptq, "weight_bits"), nl, ada, before, after, bc);
+        if (cJSON_GetObjectItemCaseSensitive(ptq, "cle_pairs")) fprintf(f, ", CLE pairs %d", (int)num(ptq, "cle_pairs"));
+        fprintf(f, "\n");
+    }
     const cJSON *sens = cJSON_GetObjectItemCaseSensitive(doc, "sensitivity");
     if (sens) {
         print_ranking(f, sens, "only", "most sensitive (only this tensor INT8; output SQNR):");
