@@ -15,6 +15,7 @@
 
 #include "dataset.h"
 #include "eval_args.h"
+#include "ptq_args.h"
 #include "core/error.h"
 #include "octet/quant.h"
 
@@ -99,6 +100,8 @@ static const char *usage =
     "  --method M|auto      calibrator (auto: per tensor; default auto); --scheme compute|all (compute)\n"
     "  --weight-bits 4|6|8  width of the INT8 nodes' weights when calibrating (8)\n"
     "  --plan BASE.json     start from this plan instead of calibrating\n"
+    "  --ptq cle,bias-correction,adaround  optimise the weights after calibrating (docs/ptq.md);\n"
+    "                       --ptq-images N --ptq-columns N --adaround-iters N --adaround-batch N --adaround-reg L\n"
     "  --fallback fp16|bf16|fp32 (fp16)   --count N (calibration images)   --eval-count N\n"
     "  --sens-images K (8)  --max-evals N (24)\n"
     "  --qdq OUT.onnx  --trt-cache FILE  --report OUT.html  --json OUT.json  --quiet\n"
@@ -120,8 +123,13 @@ int cmd_tune(int argc, char **argv) {
     co.scheme = "compute";
     const char *data = NULL, *out = NULL, *target = NULL, *qdq = NULL, *trt = NULL, *report = NULL, *json = NULL;
     int count = 0, quiet = 0;
+    cli_ptq pq;
+    cli_ptq_init(&pq);
     for (int i = 2; i < argc; i++) {
         int r = eval_args_parse(&ea, &c, "--eval-count", argc, argv, &i);
+        if (r < 0) return 2;
+        if (r) continue;
+        r = cli_ptq_parse(&pq, argc, argv, &i);
         if (r < 0) return 2;
         if (r) continue;
         r = cli_parse_common(&c, argc, argv, &i);
@@ -168,6 +176,8 @@ int cmd_tune(int argc, char **argv) {
         return cli_fail("tune: --weight-bits applies when tune calibrates; with --plan the plan's "
                         "calibration.weight_bits is used"),
                2;
+    if (c.plan_path && pq.methods)
+        return cli_fail("tune: --ptq works on the plan tune calibrates; it cannot take --plan"), 2;
     oct_error err = {0};
     if (oct_target_parse(target, &to.target, &err)) return cli_error(&err), 2;
     if (!strcmp(to.target.metric, "sqnr") && to.target.relative)
@@ -175,13 +185,15 @@ int cmd_tune(int argc, char **argv) {
     to.target_desc = target;
     cli_dataset d;
     if (cli_dataset_open(&d, data, count, -1)) return 1;
-    oct_model *m = NULL;
+    oct_model *m = NULL, *m_ref = NULL;
     oct_plan *base = NULL, *plan = NULL;
     oct_analysis *an = NULL;
     oct_task_scorer *task = NULL;
     tune_ctx tc;
     memset(&tc, 0, sizeof tc);
     int rc = 1, met = 0;
+    const char *model_given = c.model_path;
+    if (cli_ptq_before(&pq, &c, out, quiet)) goto done;
     if (cli_load_model(&c, &m, &err)) {
         rc = cli_error(&err);
         goto done;
@@ -228,7 +240,26 @@ int cmd_tune(int argc, char **argv) {
         }
         if (!quiet) printf("  calibrated in %.1f s\n", (cli_now_ms() - t0) / 1000);
     }
-    if (oct_session_create(m, &tc.so, &tc.ref, &err)) {
+    if (pq.methods) {
+        /* tune the optimised model; FP32 stays the model as given */
+        if (cli_ptq_after(&pq, &c, &tc.sc, base, quiet)) goto done;
+        const char *opt_path = c.model_path;
+        c.model_path = model_given;
+        if (cli_load_model(&c, &m_ref, &err)) {
+            rc = cli_error(&err);
+            goto done;
+        }
+        c.model_path = opt_path;
+        oct_model_free(m);
+        m = NULL;
+        if (cli_load_model(&c, &m, &err)) {
+            rc = cli_error(&err);
+            goto done;
+        }
+        tc.sc.m = m;
+        tc.m = m;
+    }
+    if (oct_session_create(m_ref ? m_ref : m, &tc.so, &tc.ref, &err)) {
         rc = cli_error(&err);
         goto done;
     }
@@ -271,6 +302,7 @@ done:
     oct_plan_free(base);
     oct_session_free(tc.ref);
     oct_model_free(m);
+    oct_model_free(m_ref);
     cli_dataset_free(&d);
     return rc;
 }
