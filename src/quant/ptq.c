@@ -235,9 +235,11 @@ static oct_status optimise_layer(ptq_ctx *c, ptq_layer *L, oct_model_edit *ed, o
         ap.lr = c->opt.lr;
         ap.seed = c->opt.seed ^ (uint64_t)(L - c->layers);
         int8_t *ada = malloc(n);
+        double ta = now_ms();
         st = ada ? oct_adaround_layer(L->w, L->q.G, L->q.R, K, L->scale, c->qmax, L->x, L->y, L->M,
                                       &ap, ada, &L->log.mse_rtn, &L->log.mse_ada, err)
                  : oct_fail(err, OCT_E_NOMEM, "out of memory");
+        L->ada_ms = now_ms() - ta;
         if (st) oct_error_prefix(err, "node '%s': AdaRound: ", L->log.node);
         /* Its codes are kept only where they reconstruct the layer better
          * than rounding to nearest on the same columns. */
@@ -337,10 +339,8 @@ static oct_status run_levels(ptq_ctx *c, oct_model_edit *ed, const oct_session_o
             ptq_layer *L = &c->layers[l];
             if (!L->active || L->log.level != level) continue;
             st = optimise_layer(c, L, ed, err);
-            if (L->log.adarounded)
-                rep->adaround_ms += L->log.ms;
-            else
-                rep->bias_ms += L->log.ms;
+            rep->adaround_ms += L->ada_ms;
+            rep->bias_ms += L->log.ms - L->ada_ms;
             free(L->x);
             free(L->y);
             free(L->sums);
