@@ -27,6 +27,7 @@ typedef struct ptq_layer {
     float *x;          /* the quantized network's columns [G, K, M] */
     double *sums;      /* bias correction: column sums [G*K] */
     int64_t n_sums;    /* positions summed */
+    double ada_ms;     /* of log.ms: AdaRound's optimisation */
 } ptq_layer;
 
 typedef struct ptq_ctx {
