@@ -214,6 +214,13 @@ def cases():
     out.append(("Resize nearest half_pixel 3x", *after_conv([
         helper.make_node("Resize", ["C", "", "sc"], ["Y"], mode="nearest")], hw=7,
         extra_inits=[init("sc", np.array([1, 1, 3, 3]))], expect="cpu:resize")))
+    # the vectorized float Sigmoid (arith.h) against the reference's double
+    # exp: odd length, and values scaled into both saturated tails
+    for scale in (1.0, 40.0):
+        m = model([helper.make_node("Mul", ["X", "k"], ["Z"]), helper.make_node("Sigmoid", ["Z"], ["Y"])],
+                  [vi("X", [1, 13, 7, 33])], [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)],
+                  [init("k", np.array(scale))])
+        out.append(("Sigmoid standalone x%g" % scale, (m, []), "cpu:eltwise"))
     for axis in (1, -1):
         m = model([helper.make_node("Softmax", ["X"], ["Y"], axis=axis)], [vi("X", [2, 13, 7, 33])],
                   [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], [])

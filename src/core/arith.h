@@ -62,6 +62,37 @@ static inline float oct_fake_quant_s8(float x, float scale) {
 }
 
 /* IEEE binary16 -> binary32, exact for every input incl. subnormals/NaN. */
+/* Branch-free float helpers that gcc vectorizes without -ffast-math (float
+ * ?: and libm's expf stop it). sel: c ? a : b for c in {0, 1}. clamp maps
+ * NaN to lo (a float-to-int conversion of NaN would be undefined). */
+static inline float oct_sel_f32(int c, float a, float b) {
+    uint32_t m = 0u - (uint32_t)c;
+    return oct_bits_f32((oct_f32_bits(a) & m) | (oct_f32_bits(b) & ~m));
+}
+static inline float oct_clamp_f32(float x, float lo, float hi) {
+    x = oct_sel_f32(x >= lo, x, lo);
+    return oct_sel_f32(x <= hi, x, hi);
+}
+/* 2^x for x in [-126, 126] (clamped), relative error below 2e-7: the
+ * Taylor series of e^(f ln 2) to f^6 on the fractional part f in
+ * [-0.5, 0.5] (the next term is below 1.2e-7), times 2^round(x). */
+static inline float oct_exp2f_poly(float x) {
+    x = oct_clamp_f32(x, -126.0f, 126.0f);
+    float r = oct_round_half_even_small(x);
+    float f = x - r;
+    float p = 1.0f + f * (0.69314718f +
+                          f * (0.24022651f +
+                               f * (0.055504109f + f * (0.0096181291f + f * (0.0013333558f + f * 1.5403530e-4f)))));
+    return p * oct_bits_f32((uint32_t)((int32_t)r + 127) << 23);
+}
+/* The logistic sigmoid in float through oct_exp2f_poly (within 3e-7
+ * relative of the double-precision value; NaN stays NaN): the fast
+ * kernels' Sigmoid; the reference kernel keeps double. */
+static inline float oct_sigmoidf(float x) {
+    float y = 1.0f / (1.0f + oct_exp2f_poly(-1.44269504f * x));
+    return oct_sel_f32(x == x, y, x);
+}
+
 static inline float oct_f16_to_f32(uint16_t h) {
     uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
     uint32_t exp = (h >> 10) & 0x1f;

@@ -90,32 +90,12 @@ static oct_status gemm(char transb, int64_t m, int64_t n, int64_t k, float alpha
  * that, under the default -ftrapping-math, it will not if-convert once jump
  * threading has duplicated the comparisons after it. So exp2 and log2 are
  * polynomials (relative error below 3e-7) and selects work on the bits. */
-static inline float ar_sel(int c, float a, float b) { /* c ? a : b, c 0 or 1 */
-    uint32_t m = 0u - (uint32_t)c;
-    return oct_bits_f32((oct_f32_bits(a) & m) | (oct_f32_bits(b) & ~m));
-}
-/* NaN gives lo: a float-to-int conversion of it in ar_exp2 would be UB */
-static inline float ar_clamp(float x, float lo, float hi) {
-    x = ar_sel(x >= lo, x, lo);
-    return ar_sel(x <= hi, x, hi);
-}
-static inline float ar_exp2(float x) {
-    x = ar_clamp(x, -126.0f, 126.0f);
-    float r = oct_round_half_even_small(x);
-    float f = x - r; /* [-0.5, 0.5] */
-    /* Taylor series of e^(f ln 2) to f^6: the next term is below 1.2e-7 */
-    float p = 1.0f + f * (0.69314718f +
-                          f * (0.24022651f +
-                               f * (0.055504109f + f * (0.0096181291f +
-                                                        f * (0.0013333558f + f * 1.5403530e-4f)))));
-    return p * oct_bits_f32((uint32_t)((int32_t)r + 127) << 23);
-}
 static inline float ar_log2(float a) { /* a positive and normal */
     uint32_t b = oct_f32_bits(a);
     int32_t e = (int32_t)(b >> 23) - 127;
     float m = oct_bits_f32((b & 0x7fffffu) | 0x3f800000u); /* [1, 2) */
     int big = m > 1.41421356f;                             /* to [sqrt 1/2, sqrt 2) */
-    m = ar_sel(big, 0.5f * m, m);
+    m = oct_sel_f32(big, 0.5f * m, m);
     e += big;
     /* ln m = 2 atanh t, |t| <= 0.172: the series to t^9 is exact in float */
     float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
@@ -124,10 +104,10 @@ static inline float ar_log2(float a) { /* a positive and normal */
 }
 /* |u|^c for c >= 0, 0^0 = 1 (the regularizer's gradient at beta = 1). */
 static inline float ar_pow_abs(float u, float c) {
-    float a = ar_clamp(fabsf(u), 7.8886091e-31f /* 2^-100 */, 1e30f);
-    return ar_exp2(c * ar_log2(a));
+    float a = oct_clamp_f32(fabsf(u), 7.8886091e-31f /* 2^-100 */, 1e30f);
+    return oct_exp2f_poly(c * ar_log2(a));
 }
-static inline float ar_sigmoid(float v) { return 1.0f / (1.0f + ar_exp2(-1.44269504f * v)); }
+static inline float ar_sigmoid(float v) { return 1.0f / (1.0f + oct_exp2f_poly(-1.44269504f * v)); }
 
 /* One group's fixed description. base is floor(w/s) for a weight AdaRound
  * may round either way (free 1) and the round-to-nearest code for one held
@@ -215,12 +195,12 @@ static void soft_row(int K, float s, float qmax, const float *restrict v,
     for (int k = 0; k < K; k++) {
         float sg = ar_sigmoid(v[k]);
         float hr = sg * (AR_ZETA - AR_GAMMA) + AR_GAMMA;
-        float hc = ar_clamp(hr, 0.0f, 1.0f);
-        wsoft[k] = s * ar_clamp(base[k] + free_[k] * hc, -qmax, qmax);
+        float hc = oct_clamp_f32(hr, 0.0f, 1.0f);
+        wsoft[k] = s * oct_clamp_f32(base[k] + free_[k] * hc, -qmax, qmax);
         h[k] = hc;
         /* torch.clamp passes the gradient on the closed interval */
         float d = free_[k] * (AR_ZETA - AR_GAMMA) * sg * (1 - sg);
-        dh[k] = ar_sel((hr >= 0) & (hr <= 1), d, 0.0f);
+        dh[k] = oct_sel_f32((hr >= 0) & (hr <= 1), d, 0.0f);
     }
 }
 
@@ -232,11 +212,11 @@ static void grad_row(int K, float s, float qmax, float beta, float reg_k,
     for (int k = 0; k < K; k++) {
         float q = base[k] + free_[k] * h[k];
         /* the clamp to +-qmax passes no gradient where it is active */
-        float dw = ar_sel((q >= -qmax) & (q <= qmax), s, 0.0f);
+        float dw = oct_sel_f32((q >= -qmax) & (q <= qmax), s, 0.0f);
         /* d/dh (1 - |2h - 1|^beta) = -2 beta |2h - 1|^(beta-1) sign(2h - 1) */
         float u = 2.0f * h[k] - 1.0f;
         float reg = reg_k * ar_pow_abs(u, beta - 1.0f);
-        g[k] = (g[k] * dw + ar_sel(u < 0, -reg, reg)) * dh[k];
+        g[k] = (g[k] * dw + oct_sel_f32(u < 0, -reg, reg)) * dh[k];
     }
 }
 
@@ -467,7 +447,7 @@ oct_status oct_adaround_layer(const float *w, int G, int R, int K, const float *
     /* h(V) >= 0.5 exactly when V >= 0 (sigmoid(V) >= 0.5); AIMET's test. */
     for (size_t i = 0; i < n; i++) {
         float q = base[i] + (free_[i] != 0 && v[i] >= 0 ? 1.0f : 0.0f);
-        q = ar_clamp(q, (float)-qmax, (float)qmax);
+        q = oct_clamp_f32(q, (float)-qmax, (float)qmax);
         codes[i] = (int8_t)q;
     }
     if (mse_ada) {

@@ -7,13 +7,15 @@
 #include <string.h>
 
 #include "backends/cpu/cpu_kernels.h"
+#include "core/arith.h"
 #include "ops/op.h"
 #include "runtime/exec.h"
 
-static const char *const unary_ops[] = {"Relu", "Sigmoid", "Tanh", "Exp", "Log", "Sqrt", "Neg", "Abs", "Erf",
-                                        "LeakyRelu", "HardSigmoid", "HardSwish", "Elu", "Selu", "Celu",
-                                        "Softplus", "Softsign", "Mish", "Gelu", "Reciprocal", "Floor", "Ceil",
-                                        "Round", "Sin", "Cos", "Clip", NULL};
+static const char *const unary_ops[] = {
+    "Relu", "Sigmoid",  "Tanh",      "Exp",         "Log",       "Sqrt",       "Neg",
+    "Abs",  "Erf",      "LeakyRelu", "HardSigmoid", "HardSwish", "Elu",        "Selu",
+    "Celu", "Softplus", "Softsign",  "Mish",        "Gelu",      "Reciprocal", "Floor",
+    "Ceil", "Round",    "Sin",       "Cos",         "Clip",      NULL};
 static const char *const binary_ops[] = {"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", NULL};
 /* per-tensor QuantizeLinear / DequantizeLinear between float and 8 bits:
  * Q/DQ models run one of each on every activation */
@@ -23,9 +25,10 @@ enum { IN_FULL, IN_SCALAR, IN_CHANNEL };
 
 typedef struct {
     oct_kernel base;
-    int kind[3];     /* per input: full-size, scalar, or per-channel constant */
+    int kind[3]; /* per input: full-size, scalar, or per-channel constant */
     int nhwc;
     int64_t channels;
+    int sigmoid; /* float Sigmoid: arith.h's vectorized form, not the reference's double exp */
 } ew_kernel;
 
 typedef struct {
@@ -44,6 +47,13 @@ static void ew_chunk(void *ctx, int64_t b, int64_t e) {
     ew_kernel *k = j->k;
     const oct_node *n = j->n;
     oct_graph *g = j->x->g;
+    if (k->sigmoid) {
+        const float *restrict xs = (const float *)g->values[k->base.in_values[0]].t.data;
+        float *restrict ys = (float *)g->values[k->base.out_values[0]].t.data;
+        for (int64_t i = b; i < e; i++)
+            ys[i] = oct_sigmoidf(xs[i]);
+        return;
+    }
     oct_tensor views[3], outv;
     const oct_tensor *in[3];
     oct_tensor *out[1];
@@ -83,7 +93,8 @@ static void ew_chunk(void *ctx, int64_t b, int64_t e) {
         }
         in[i] = &views[i];
     }
-    for (int i = k->base.n_in; i < n->n_in && i < 3; i++) /* Clip's bounds, Q/DQ's scale and zero point */
+    for (int i = k->base.n_in; i < n->n_in && i < 3;
+         i++) /* Clip's bounds, Q/DQ's scale and zero point */
         in[i] = n->in[i] >= 0 ? &g->values[n->in[i]].t : NULL;
     oct_opctx c = {n, n->n_in < 3 ? n->n_in : 3, in, 1, out, n->opset, 1, NULL};
     oct_status st = n->def->run(&c);
@@ -98,7 +109,8 @@ static oct_status ew_run(oct_kernel *kb, oct_exec *x, oct_error *err) {
     ew_job j = {k, x, n, OCT_OK, 0, 0};
     int64_t total = oct_numel(y);
     int per_channel = 0;
-    for (int i = 0; i < kb->n_in; i++) per_channel |= k->kind[i] == IN_CHANNEL;
+    for (int i = 0; i < kb->n_in; i++)
+        per_channel |= k->kind[i] == IN_CHANNEL;
     if (!per_channel) {
         oct_parallel_for(x->pool, total, 16384, ew_chunk, &j);
     } else if (k->nhwc) {
@@ -114,7 +126,9 @@ static oct_status ew_run(oct_kernel *kb, oct_exec *x, oct_error *err) {
             oct_parallel_for(x->pool, k->channels, 1 + 16384 / (hw ? hw : 1), ew_chunk, &j);
         }
     }
-    if (j.st) return oct_fail(err, j.st, "node '%s' (%s): element-wise kernel failed", n->name, n->op_type);
+    if (j.st)
+        return oct_fail(err, j.st, "node '%s' (%s): element-wise kernel failed", n->name,
+                        n->op_type);
     return OCT_OK;
 }
 
@@ -147,7 +161,8 @@ oct_status oct_cpu_eltwise_create(oct_exec *x, int node, oct_kernel **out, oct_e
         if (!q && y->dtype != OCT_FLOAT) return OCT_OK;
         if (n->n_in < 2 || n->in[1] < 0) return OCT_OK;
         for (int i = 1; i < n->n_in && i < 3; i++)
-            if (n->in[i] >= 0 && (!g->values[n->in[i]].is_const || oct_numel(&g->values[n->in[i]].t) != 1))
+            if (n->in[i] >= 0 &&
+                (!g->values[n->in[i]].is_const || oct_numel(&g->values[n->in[i]].t) != 1))
                 return OCT_OK;
         if (n->opset >= 21 && oct_attr_int(n, "block_size", 0)) return OCT_OK;
         in_type = q ? OCT_FLOAT : narrow;
@@ -168,8 +183,8 @@ oct_status oct_cpu_eltwise_create(oct_exec *x, int node, oct_kernel **out, oct_e
             if (x->layout[v] != OCT_LAYOUT_NHWC) all_nhwc = 0;
         } else if (oct_numel(t) == 1) {
             k->kind[i] = IN_SCALAR;
-        } else if (y->ndim == 4 && g->values[v].is_const && oct_numel(t) == y->dims[1] && t->ndim >= 3 &&
-                   t->dims[t->ndim - 3] == y->dims[1]) {
+        } else if (y->ndim == 4 && g->values[v].is_const && oct_numel(t) == y->dims[1] &&
+                   t->ndim >= 3 && t->dims[t->ndim - 3] == y->dims[1]) {
             k->kind[i] = IN_CHANNEL; /* [1,C,1,1] or [C,1,1] */
             k->channels = y->dims[1];
         } else {
@@ -182,14 +197,16 @@ oct_status oct_cpu_eltwise_create(oct_exec *x, int node, oct_kernel **out, oct_e
     for (int i = n_data; i < n->n_in; i++)
         if (n->in[i] >= 0 && !g->values[n->in[i]].is_const) goto decline;
     k->nhwc = all_nhwc && y->ndim == 4;
+    k->sigmoid = !strcmp(n->op_type, "Sigmoid");
     if (!k->nhwc && k->channels && y->ndim != 4) goto decline;
     k->base.impl = "cpu:eltwise";
     k->base.node = node;
     k->base.n_in = n_data;
     for (int i = 0; i < n_data; i++) {
         k->base.in_values[i] = n->in[i];
-        k->base.in_accept[i] = k->kind[i] == IN_FULL ? (k->nhwc ? OCT_ACCEPT_NHWC : OCT_ACCEPT_PLAIN)
-                                                     : OCT_ACCEPT_PLAIN | OCT_ACCEPT_NHWC;
+        k->base.in_accept[i] = k->kind[i] == IN_FULL
+                                   ? (k->nhwc ? OCT_ACCEPT_NHWC : OCT_ACCEPT_PLAIN)
+                                   : OCT_ACCEPT_PLAIN | OCT_ACCEPT_NHWC;
     }
     k->base.n_out = 1;
     k->base.out_values[0] = n->out[0];
