@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/arith.h"
+#include "core/rng.h"
 
 #ifdef OCT_HAVE_DNNL
 #include <oneapi/dnnl/dnnl.h>
@@ -38,13 +39,6 @@ float oct_adaround_init_v(float w_over_s) {
     float rest = w_over_s - floorf(w_over_s);
     /* rest is in [0, 1), so the argument of logf is in (0.09, 11]: finite */
     return -logf((AR_ZETA - AR_GAMMA) / (rest - AR_GAMMA) - 1.0f);
-}
-
-static uint64_t splitmix64(uint64_t *state) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
 }
 
 /* C[m, n] = alpha * A[m, k] * op(B) + beta * C, row-major; op(B) is B [k, n]
@@ -411,7 +405,7 @@ oct_status oct_adaround_layer(const float *w, int G, int R, int K, const float *
          * gathers sweep each row of x forwards. */
         if (B < M) {
             for (int b = 0; b < B; b++) {
-                int j = b + (int)(splitmix64(&rng) % (uint64_t)(M - b));
+                int j = b + (int)(oct_splitmix64(&rng) % (uint64_t)(M - b));
                 int tmp = idx[b];
                 idx[b] = idx[j];
                 idx[j] = tmp;

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "core/arith.h"
+#include "core/rng.h"
 #include "onnx/model_edit.h"
 #include "quant/adaround.h"
 #include "quant/ptq_driver.h"
@@ -30,13 +31,16 @@ void oct_ptq_options_init(oct_ptq_options *o) {
     memset(o, 0, sizeof *o);
     o->images = 32;
     o->columns = 4096;
-    o->iters = 10000;
-    o->batch = 1024;
-    o->reg_weight = 0.01f;
-    o->beta_start = 20.0f;
-    o->beta_end = 2.0f;
-    o->warmup = 0.2f;
-    o->lr = 1e-3f;
+    /* AdaRound's defaults have one home: its own parameters */
+    oct_adaround_params ap;
+    oct_adaround_params_init(&ap);
+    o->iters = ap.iters;
+    o->batch = ap.batch;
+    o->reg_weight = ap.reg_weight;
+    o->beta_start = ap.beta_start;
+    o->beta_end = ap.beta_end;
+    o->warmup = ap.warmup;
+    o->lr = ap.lr;
     o->seed = 0x5eed;
 }
 
@@ -51,13 +55,6 @@ void oct_ptq_report_free(oct_ptq_report *r) {
     free(r);
 }
 
-static uint64_t splitmix(uint64_t *s) {
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 /* The output positions of layer l sampled on image i: the same in the FP32
  * and the quantized passes, so targets and columns pair up. */
 static void positions(const ptq_ctx *c, int l, int i, int64_t *pos) {
@@ -69,7 +66,7 @@ static void positions(const ptq_ctx *c, int l, int i, int64_t *pos) {
     }
     uint64_t s = c->opt.seed ^ ((uint64_t)(l + 1) * 0x100000001B3ull) ^ ((uint64_t)(i + 1) << 40);
     for (int j = 0; j < L->per_img; j++)
-        pos[j] = (int64_t)(splitmix(&s) % (uint64_t)L->q.positions);
+        pos[j] = (int64_t)(oct_splitmix64(&s) % (uint64_t)L->q.positions);
 }
 
 typedef struct capture {
