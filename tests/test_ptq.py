@@ -15,7 +15,8 @@ positive mean, 4-bit weights, 32 calibration samples and 32 held out:
  - --ptq cle on Conv -> Relu -> Conv leaves the FP32 outputs unchanged.
 Real models (--real; slow): AdaRound at 4 bits on mobilenetv2-12 and yolov5n
 lowers every optimised layer's reconstruction MSE below round to nearest,
-on most layers.
+on most layers; ONNX Runtime runs mobilenetv2's optimised Q/DQ export within
+the noise floor of octet's own two kernel sets.
 
 Usage: test_ptq.py --octet PATH [--real]. Prints one line per check and
 "N passed, N failed"; exits 1 on failure.
@@ -41,8 +42,9 @@ def check(ok, what):
     print(("ok   " if ok else "FAIL ") + what, flush=True)
 
 
-def octet(*args):
-    r = subprocess.run([ARGS.octet] + [str(a) for a in args], capture_output=True, text=True)
+def octet(*args, env=None):
+    r = subprocess.run([ARGS.octet] + [str(a) for a in args], capture_output=True, text=True,
+                       env=dict(os.environ, **env) if env else None)
     if r.returncode:
         raise RuntimeError("octet %s: %s%s" % (" ".join(map(str, args)), r.stdout, r.stderr))
     return r.stdout
@@ -73,11 +75,11 @@ def chain_model(path, rng):
     onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
 
 
-def run_all(tmp, model, files, plan=None):
+def run_all(tmp, model, files, plan=None, env=None):
     outs = []
     for i, f in enumerate(files):
         o = os.path.join(tmp, "out_%d.npy" % i)
-        octet("run", model, "--input", f, "-o", o, *(["--plan", plan, "--simulate"] if plan else []))
+        octet("run", model, "--input", f, "-o", o, *(["--plan", plan, "--simulate"] if plan else []), env=env)
         outs.append(np.load(o))
     return np.concatenate(outs)
 
@@ -187,13 +189,47 @@ def real(tmp):
         octet("calibrate", model, "--data", data, "--count", "8", "--method", "minmax", "--weight-bits", "4",
               "--ptq", "adaround", "--ptq-images", "8", "--adaround-iters", "300", "--adaround-batch", "256",
               "-q", "-o", plan, *pre)
-        layers = json.load(open(plan))["ptq"]["layers"]
+        pj = json.load(open(plan))
+        layers = pj["ptq"]["layers"]
+        if name == "mobilenetv2-12":
+            real_qdq(tmp, pj["model"]["path"], plan, data, pre)
         ran = [l for l in layers if l["columns"] > 0 and l["mse_rtn"] > 0]
         won = [l for l in ran if l["adaround"]]
         check(all(l["mse_after"] < l["mse_rtn"] for l in won) and len(won) >= 0.8 * len(ran) and len(ran) > 40,
               "%s: AdaRound lowered the reconstruction MSE of %d of %d layers (the rest kept round to nearest), "
               "summed %.3f -> %.3f" % (name, len(won), len(ran), sum(l["mse_rtn"] for l in ran),
                                        sum(l["mse_after"] if l["adaround"] else l["mse_rtn"] for l in ran)))
+
+
+def real_qdq(tmp, model, plan, data, pre):
+    """The Q/DQ export of a real optimised model under ONNX Runtime against
+    octet's simulation. ONNX Runtime runs the graph as ONNX defines it
+    (optimisations off): with them on it fuses Q/DQ into integer kernels
+    whose AVX2 u8*s8 products saturate (tests/sim_vs_ort.py). The bound is
+    that test's: a quantized network turns float rounding differences into
+    whole-step code flips that grow downstream, so ORT may differ from
+    octet's simulation by twice what octet's own two kernel sets (oneDNN and
+    the reference) differ by on the same input."""
+    import onnxruntime as ort
+    out = os.path.join(tmp, "mb_qdq.onnx")
+    octet("export", model, "--plan", plan, "--qdq", out)
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    sess = ort.InferenceSession(out, so, providers=["CPUExecutionProvider"])
+    imgs = sorted(os.listdir(data))[100:103]
+    worst, floor, same = 0.0, 0.0, 0
+    for i, im in enumerate(imgs):
+        x = os.path.join(tmp, "img%d.npy" % i)
+        octet("preprocess", os.path.join(data, im), "--model", model, *pre, "-o", x)
+        yo = sess.run(None, {sess.get_inputs()[0].name: np.load(x)})[0]
+        ys = run_all(tmp, model, [x], plan)
+        yr = run_all(tmp, model, [x], plan, env={"OCTET_REFERENCE": "1"})
+        worst = max(worst, float(np.linalg.norm(yo - ys) / np.linalg.norm(ys)))
+        floor = max(floor, float(np.linalg.norm(yr - ys) / np.linalg.norm(ys)))
+        same += int(np.argmax(yo) == np.argmax(ys))
+    check(same >= len(imgs) - 1 and worst <= max(1e-2, 2 * floor),
+          "mobilenetv2-12 AdaRound 4-bit Q/DQ export under ONNX Runtime vs octet's simulation: top-1 equal on %d of "
+          "%d images, relative L2 at most %.3f (octet's two kernel sets: %.3f)" % (same, len(imgs), worst, floor))
 
 
 def main():

@@ -85,6 +85,24 @@ void oct_dnnl_conv_wire(oct_kernel *k, int node, int src, const int *absorbed, i
 /* INT8 Conv for sessions with x->int8 (declines, *k NULL, when the plan does
  * not make the node an INT8 Conv on a symmetric int8 input). */
 oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
+/* INT8 MatMul / Gemm on a constant 2-D weight, same conditions and the same
+ * u8 passes as the Conv (src/backends/dnnl/dnnl_matmul_int8.c). */
+oct_status oct_dnnl_matmul_int8_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
+/* Pieces the INT8 kernels share (defined in dnnl_conv_int8.c). 1 when
+ * value v cannot hold a negative number (NaN aside): the op that produces
+ * it clamps at 0 or above, so its int8 codes are 0..127 and one u8 pass
+ * suffices. */
+int oct_dnnl_nonnegative(const oct_graph *g, int v);
+/* The f32 -> u8 reorder of kernel input 0 into buf with scale `scale`
+ * (rounds to nearest even and saturates to 0..255; codes here never exceed
+ * 128). */
+oct_status oct_dnnl_int8_quantize(oct_dnnl *d, oct_dnnl_prim *p, const dnnl_memory_desc_t *f32_md,
+                                  const dnnl_memory_desc_t *u8_md, float scale, void *buf,
+                                  const char *node, oct_error *err);
+/* Binds an argument to a buffer the kernel owns (the memory object goes
+ * with the primitive, the buffer with the kernel). */
+oct_status oct_dnnl_arg_buffer(oct_dnnl *d, oct_dnnl_prim *p, int arg, const dnnl_memory_desc_t *md,
+                               void *buf, oct_error *err);
 oct_status oct_dnnl_pool_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
 oct_status oct_dnnl_matmul_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
 

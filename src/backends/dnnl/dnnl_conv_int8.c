@@ -68,10 +68,8 @@ static void int8_destroy(oct_kernel *kb) {
     free(k);
 }
 
-/* Binds a primitive argument to a buffer owned by the kernel (the memory
- * object is destroyed with the primitive, the buffer by int8_destroy). */
-static oct_status arg_buffer(oct_dnnl *d, oct_dnnl_prim *p, int arg, const dnnl_memory_desc_t *md,
-                             void *buf, oct_error *err) {
+oct_status oct_dnnl_arg_buffer(oct_dnnl *d, oct_dnnl_prim *p, int arg, const dnnl_memory_desc_t *md,
+                               void *buf, oct_error *err) {
     if (p->n_args >= OCT_DNNL_MAX_ARGS)
         return oct_fail(err, OCT_E_RUNTIME, "too many oneDNN arguments");
     dnnl_memory_t m;
@@ -90,9 +88,7 @@ static int const_scalar_ge0(const oct_graph *g, const oct_node *n, int input) {
     return *(const float *)v->t.data >= 0;
 }
 
-/* 1 when value v cannot hold a negative number (NaN aside): the op that
- * produces it clamps at 0 or above. Its int8 codes are then 0..127. */
-static int nonnegative(const oct_graph *g, int v) {
+int oct_dnnl_nonnegative(const oct_graph *g, int v) {
     int p = g->values[v].producer;
     if (p < 0) return 0;
     const oct_node *n = &g->nodes[p];
@@ -107,11 +103,9 @@ static int nonnegative(const oct_graph *g, int v) {
     return 0;
 }
 
-/* The f32 -> u8 reorder of the input with scale `scale` (rounds to nearest
- * even and saturates to 0..255; codes here never exceed 128). */
-static oct_status make_quantize(oct_dnnl *d, oct_dnnl_prim *p, const dnnl_memory_desc_t *f32_md,
-                                const dnnl_memory_desc_t *u8_md, float scale, void *buf,
-                                const char *node, oct_error *err) {
+oct_status oct_dnnl_int8_quantize(oct_dnnl *d, oct_dnnl_prim *p, const dnnl_memory_desc_t *f32_md,
+                                  const dnnl_memory_desc_t *u8_md, float scale, void *buf,
+                                  const char *node, oct_error *err) {
     dnnl_primitive_attr_t attr = NULL;
     dnnl_primitive_desc_t rpd = NULL;
     OCT_TRY(oct_dnnl_check(dnnl_primitive_attr_create(&attr), "attribute", node, err));
@@ -125,7 +119,7 @@ static oct_status make_quantize(oct_dnnl *d, oct_dnnl_prim *p, const dnnl_memory
     if (!st) st = oct_dnnl_prim_create(p, rpd, err);
     if (rpd) dnnl_primitive_desc_destroy(rpd);
     if (!st) st = oct_dnnl_arg_slot(d, p, DNNL_ARG_FROM, f32_md, OCT_SLOT_IN(0), err);
-    if (!st) st = arg_buffer(d, p, DNNL_ARG_TO, u8_md, buf, err);
+    if (!st) st = oct_dnnl_arg_buffer(d, p, DNNL_ARG_TO, u8_md, buf, err);
     return st;
 }
 
@@ -149,7 +143,7 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
     oct_dnnl_post_op ops[12]; /* the fused tail (<= 8) and the output quantization (4) */
     int absorbed[8], n_abs = 0, cur = -1;
     int n_ops = oct_dnnl_conv_fusion(x, node, ops, absorbed, &n_abs, &cur);
-    int split = !nonnegative(g, n->in[0]);
+    int split = !oct_dnnl_nonnegative(g, n->in[0]);
     /* An INT8 output: fake-quantize it in the post-ops, as the observer
      * would: clamp(round_half_even(y * (1 / s_y)), -128, 127) * s_y, saving
      * the observer's pass over the tensor. The product by the reciprocal can
@@ -221,8 +215,8 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
     int n_res = 0;
     for (int h = 0; !st && h < 1 + split; h++) {
         /* the p pass carries the bias; the n pass adds onto it, then the tail */
-        st = make_quantize(d, &k->q[h], &f32_md, &u8_md, h ? -1.0f / s_x : 1.0f / s_x, k->buf[h],
-                           n->name, err);
+        st = oct_dnnl_int8_quantize(d, &k->q[h], &f32_md, &u8_md, h ? -1.0f / s_x : 1.0f / s_x,
+                                    k->buf[h], n->name, err);
         if (st) break;
         dnnl_convolution_desc_t cd;
         int with_bias = B && h == 0;
@@ -262,7 +256,7 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
         }
         dnnl_memory_t wmem = NULL, bmem = NULL;
         st = oct_dnnl_prim_create(&k->conv[h], pd, err);
-        if (!st) st = arg_buffer(d, &k->conv[h], DNNL_ARG_SRC, &u8_md, k->buf[h], err);
+        if (!st) st = oct_dnnl_arg_buffer(d, &k->conv[h], DNNL_ARG_SRC, &u8_md, k->buf[h], err);
         if (!st) st = oct_dnnl_arg_owned(d, &k->conv[h], DNNL_ARG_WEIGHTS, w_best, &wmem, err);
         if (!st) st = oct_dnnl_fill(d, wmem, &w_plain, codes, err);
         if (!st && with_bias)
