@@ -30,7 +30,7 @@ image through `octet run --plan` (INT8 kernels, the default) and
     matched with a threshold of 0.2 (reported as a threshold tie).
 It also checks, from the verbose log, that INT8 kernels really ran (so a
 silent fallback to the simulation cannot pass), that `octet bench --plan`
-reports that count ("int8 (plan, N convs int8)") and that `--simulate` runs
+reports that count ("int8 (plan, N int8 kernels)") and that `--simulate` runs
 no INT8 kernel, and prints the numbers.
 Test images: /work/shared/data/images (bus, zidane) plus two coco128 val2017
 images for the detectors; 20 imagenet500 images not used for calibration
@@ -213,16 +213,20 @@ def main():
                 if k == 0:
                     n_int8 = len(re.findall(r"-> dnnl:int8:", log))
                     n_conv = len(re.findall(r"\(Conv\) -> ", log))
-                    print("%s: %d of %d Conv kernels ran INT8 (%d one-pass u8, %d two-pass signed)" %
-                          (name, n_int8, n_conv, n_int8 - len(re.findall(r"-> dnnl:int8:\S+:pn", log)),
-                           len(re.findall(r"-> dnnl:int8:\S+:pn", log))))
-                    check(n_int8 > 0, "%s: no Conv ran as an INT8 kernel" % name)
+                    conv_int8 = len(re.findall(r"\(Conv\) -> dnnl:int8:", log))
+                    conv_pn = len(re.findall(r"\(Conv\) -> dnnl:int8:\S+:pn", log))
+                    n_mm = len(re.findall(r"\((?:MatMul|Gemm)\) -> ", log))
+                    mm_int8 = len(re.findall(r"\((?:MatMul|Gemm)\) -> dnnl:int8:", log))
+                    print("%s: %d of %d Conv kernels ran INT8 (%d one-pass u8, %d two-pass signed), "
+                          "%d of %d MatMul/Gemm" % (name, conv_int8, n_conv, conv_int8 - conv_pn, conv_pn, mm_int8,
+                                                   n_mm))
+                    check(conv_int8 > 0, "%s: no Conv ran as an INT8 kernel" % name)
                     # The CLI says what ran: `bench --plan` the INT8 count,
                     # `--simulate` no INT8 kernel at all.
                     bj = json.loads(sh([octet, "bench", model, "--input", img, "--preset", preset, "--plan", plan,
                                         "--iters", "1", "--warmup", "0", "--threads", str(args.threads),
                                         "--json"]).stdout.strip().splitlines()[-1])
-                    want = "int8 (plan, %d convs int8)" % n_int8
+                    want = "int8 (plan, %d int8 kernels)" % n_int8
                     check(bj["precision"] == want, "%s: bench --plan says precision %r, expected %r" %
                           (name, bj["precision"], want))
                     _, slog = run(octet, model, img, preset, plan, True, os.path.join(tmp, "%s_sim_v" % name),

@@ -191,11 +191,15 @@ oct_status oct_tune(const oct_model *m, const oct_session_options *so, const oct
  * Today: Conv nodes whose plan precision is int8, whose activation input is
  * a symmetric int8 tensor of the plan and whose weights are constant run on
  * oneDNN's INT8 convolution (int32 accumulation, output scale s_x * s_w[oc],
- * the same fused post-ops as the FP32 path). Other nodes, and every node
- * when oneDNN is absent or declines, run as in the simulation. With
- * verbose, the INT8 kernels show as "dnnl:int8:IMPL" (IMPL: oneDNN's
- * implementation, e.g. "jit_uni_int8:avx2", then ":pn" when a signed input
- * runs as two unsigned passes, see src/backends/dnnl/dnnl_conv_int8.c).
+ * the same fused post-ops as the FP32 path), and likewise MatMul (A
+ * [.., M, K] x a constant 2-D B) and Gemm (transA 0, alpha 1, a constant B,
+ * an optional constant bias row C with beta 1) on oneDNN's INT8 matmul
+ * (output scale s_x * s_w[n]). Other nodes, and every node when oneDNN is
+ * absent or declines, run as in the simulation. With verbose, the INT8
+ * kernels show as "dnnl:int8:IMPL" (IMPL: oneDNN's implementation, e.g.
+ * "jit_uni_int8:avx2" or "gemm:jit", then ":pn" when a signed input runs as
+ * two unsigned passes, see src/backends/dnnl/dnnl_conv_int8.c and
+ * dnnl_matmul_int8.c).
  * Asymmetric (uint8) inputs are not taken. Same ownership as
  * oct_session_create (free with oct_session_free); the plan is only read
  * during the call. */

@@ -38,8 +38,9 @@ typedef struct oct_exec_int8 {
      * other value (fp32/fp16/bf16, asymmetric uint8) */
     const float *act_scale;
     /* per node: the per-output-channel weight scales (quant/weights.h) of
-     * an INT8 Conv whose weights the simulation quantized, else NULL; the
-     * graph holds the fake-quantized weights code * scale */
+     * an INT8 Conv, or an INT8 MatMul / Gemm with a 2-D weight (one per
+     * output column), whose weights the simulation quantized, else NULL;
+     * the graph holds the fake-quantized weights code * scale */
     float *const *w_scales;
     const int *n_w_scales; /* per node: entries of w_scales[node] */
     /* per value, set by a kernel that writes the value already
