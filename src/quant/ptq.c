@@ -253,7 +253,7 @@ static oct_status optimise_layer(ptq_ctx *c, ptq_layer *L, oct_model_edit *ed, o
     for (size_t i = 0; i < n && !st; i++)
         wq[i] = codes[i] * L->scale[i / (size_t)K];
     if (!st && L->log.adarounded) {
-        ptq_rows_to_weight(L->kn, wq, rows, K, stored);
+        ptq_rows_to_weight(L->wlay, &L->q, wq, stored);
         st = oct_model_edit_set_tensor(ed, L->w_name, stored, L->w_numel, err);
     }
     if (!st && L->sums && L->n_sums > 0) {

@@ -1,6 +1,7 @@
 /* Layers as matrix products: the geometry of Conv / Gemm / MatMul nodes, the
  * input columns AdaRound samples and the column means bias correction
  * needs (ptq_internal.h). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels/ref/ref_nn.h"
@@ -37,6 +38,37 @@ static oct_status geom_conv(const oct_graph *g, const oct_node *n, ptq_geom *q, 
     return OCT_OK;
 }
 
+static oct_status geom_deconv(const oct_graph *g, const oct_node *n, ptq_geom *q, oct_error *err) {
+    const oct_tensor *in[3] = {&g->values[n->in[0]].t, &g->values[n->in[1]].t,
+                               n->n_in > 2 && n->in[2] >= 0 ? &g->values[n->in[2]].t : NULL};
+    if (in[0]->ndim != 4 || in[1]->ndim != 4)
+        return oct_fail(err, OCT_E_UNSUPPORTED, "node '%s': only 2-D transposed convolutions",
+                        n->name);
+    oct_opctx c = {n, n->n_in > 3 ? 3 : n->n_in, in, 0, NULL, g->opset, 1, err};
+    oct_conv_params p;
+    OCT_TRY(oct_conv_transpose_params_get(&c, &p));
+    q->kind = PTQ_DECONV;
+    q->G = (int)p.group;
+    q->R = (int)in[1]->dims[1];
+    q->kh = p.w.kernel[0];
+    q->kw = p.w.kernel[1];
+    q->K = (int)(p.c / p.group * q->kh * q->kw);
+    q->n = p.n;
+    q->c = p.c;
+    q->h = p.w.in[0];
+    q->w = p.w.in[1];
+    q->oh = p.w.out[0];
+    q->ow = p.w.out[1];
+    q->sh = p.w.stride[0];
+    q->sw = p.w.stride[1];
+    q->dh = p.w.dil[0];
+    q->dw = p.w.dil[1];
+    q->ph = p.w.pad_b[0];
+    q->pw = p.w.pad_b[1];
+    q->positions = q->n * q->oh * q->ow;
+    return OCT_OK;
+}
+
 oct_status ptq_geom_get(const oct_graph *g, int node, ptq_geom *q, oct_error *err) {
     const oct_node *n = &g->nodes[node];
     memset(q, 0, sizeof *q);
@@ -47,6 +79,7 @@ oct_status ptq_geom_get(const oct_graph *g, int node, ptq_geom *q, oct_error *er
         return oct_fail(err, OCT_E_UNSUPPORTED, "node '%s': float32 input and weight expected",
                         n->name);
     if (!strcmp(n->op_type, "Conv")) return geom_conv(g, n, q, err);
+    if (!strcmp(n->op_type, "ConvTranspose")) return geom_deconv(g, n, q, err);
     int gemm = !strcmp(n->op_type, "Gemm");
     if (!gemm && strcmp(n->op_type, "MatMul"))
         return oct_fail(err, OCT_E_UNSUPPORTED, "node '%s': %s is not a Conv, Gemm or MatMul",
@@ -76,8 +109,39 @@ static inline int64_t at(const ptq_geom *q, int nhwc, int64_t n, int64_t c, int6
     return nhwc ? ((n * q->h + y) * q->w + x) * q->c + c : ((n * q->c + c) * q->h + y) * q->w + x;
 }
 
+/* The input coordinate a ConvTranspose tap reads for output o: i with
+ * o = i*s - p + t, when it is a whole position inside [0, in); else -1. */
+static int64_t deconv_src(int64_t o, int64_t s, int64_t p, int64_t t, int64_t in) {
+    int64_t num = o + p - t;
+    if (num < 0 || num % s) return -1;
+    return num / s < in ? num / s : -1;
+}
+
+/* One ConvTranspose column (group g) at output (n, oy, ox), into col[k * ld]. */
+static void deconv_column(const ptq_geom *q, const float *x, int nhwc, int64_t n, int64_t oy,
+                          int64_t ox, int g, float *col, int64_t ld) {
+    int64_t cpg = q->c / q->G;
+    for (int64_t ci = 0; ci < cpg; ci++)
+        for (int64_t ki = 0; ki < q->kh; ki++) {
+            int64_t iy = deconv_src(oy, q->sh, q->ph, ki * q->dh, q->h);
+            for (int64_t kj = 0; kj < q->kw; kj++) {
+                int64_t ix = iy < 0 ? -1 : deconv_src(ox, q->sw, q->pw, kj * q->dw, q->w);
+                col[((ci * q->kh + ki) * q->kw + kj) * ld] =
+                    ix < 0 ? 0.0f : x[at(q, nhwc, n, g * cpg + ci, iy, ix)];
+            }
+        }
+}
+
 void ptq_gather(const ptq_geom *q, const float *x, int nhwc, const int64_t *pos, int P, float *dst,
                 int64_t ld, int64_t col0) {
+    if (q->kind == PTQ_DECONV) {
+        int64_t hw = q->oh * q->ow;
+        for (int j = 0; j < P; j++)
+            for (int g = 0; g < q->G; g++)
+                deconv_column(q, x, nhwc, pos[j] / hw, pos[j] % hw / q->ow, pos[j] % q->ow, g,
+                              dst + (int64_t)g * q->K * ld + col0 + j, ld);
+        return;
+    }
     if (q->kind == PTQ_ROWS) {
         for (int j = 0; j < P; j++)
             for (int k = 0; k < q->K; k++)
@@ -113,6 +177,22 @@ static void valid_range(int64_t out, int64_t in, int64_t s, int64_t p, int64_t t
 }
 
 void ptq_column_sums(const ptq_geom *q, const float *x, int nhwc, double *acc) {
+    if (q->kind == PTQ_DECONV) {
+        /* every output position, one column at a time: transposed
+         * convolutions are few and small next to the convolutions */
+        float *col = malloc(sizeof(float) * (size_t)q->K);
+        if (!col) return;
+        for (int64_t n = 0; n < q->n; n++)
+            for (int64_t oy = 0; oy < q->oh; oy++)
+                for (int64_t ox = 0; ox < q->ow; ox++)
+                    for (int g = 0; g < q->G; g++) {
+                        deconv_column(q, x, nhwc, n, oy, ox, g, col, 1);
+                        for (int k = 0; k < q->K; k++)
+                            acc[(int64_t)g * q->K + k] += col[k];
+                    }
+        free(col);
+        return;
+    }
     if (q->kind == PTQ_ROWS) {
         for (int64_t r = 0; r < q->positions; r++)
             for (int k = 0; k < q->K; k++)
@@ -141,22 +221,30 @@ void ptq_column_sums(const ptq_geom *q, const float *x, int nhwc, double *acc) {
         }
 }
 
-void ptq_weight_to_rows(int kn, const float *w, int rows, int k, float *out) {
-    if (!kn) {
-        memcpy(out, w, sizeof(float) * (size_t)rows * (size_t)k);
-        return;
-    }
-    for (int r = 0; r < rows; r++)
-        for (int j = 0; j < k; j++)
-            out[(size_t)r * k + j] = w[(size_t)j * rows + r];
+/* Row r = g*R + o, column k = (ci*kh + ki)*kw + kj of a ConvTranspose weight
+ * [C_in, R, kh, kw]: input channel g*cpg + ci, output channel o of group g. */
+static size_t deconv_index(const ptq_geom *q, int r, int k) {
+    int64_t taps = q->kh * q->kw, cpg = q->c / q->G;
+    int64_t g = r / q->R, o = r % q->R, ci = k / taps, t = k % taps;
+    return (size_t)((((g * cpg + ci) * q->R + o) * taps) + t);
 }
 
-void ptq_rows_to_weight(int kn, const float *rows_w, int rows, int k, float *out) {
-    if (!kn) {
-        memcpy(out, rows_w, sizeof(float) * (size_t)rows * (size_t)k);
-        return;
-    }
+void ptq_weight_to_rows(ptq_wlayout lay, const ptq_geom *q, const float *w, float *out) {
+    int rows = q->G * q->R, k = q->K;
     for (int r = 0; r < rows; r++)
         for (int j = 0; j < k; j++)
-            out[(size_t)j * rows + r] = rows_w[(size_t)r * k + j];
+            out[(size_t)r * k + j] = lay == PTQ_W_KN       ? w[(size_t)j * rows + r]
+                                     : lay == PTQ_W_DECONV ? w[deconv_index(q, r, j)]
+                                                           : w[(size_t)r * k + j];
+}
+
+void ptq_rows_to_weight(ptq_wlayout lay, const ptq_geom *q, const float *rows_w, float *out) {
+    int rows = q->G * q->R, k = q->K;
+    for (int r = 0; r < rows; r++)
+        for (int j = 0; j < k; j++) {
+            size_t at = lay == PTQ_W_KN       ? (size_t)j * rows + r
+                        : lay == PTQ_W_DECONV ? deconv_index(q, r, j)
+                                              : (size_t)r * k + j;
+            out[at] = rows_w[(size_t)r * k + j];
+        }
 }

@@ -13,9 +13,9 @@ typedef struct ptq_layer {
     oct_ptq_layer log;
     int active; /* 0: skipped (log.skipped says why) */
     ptq_geom q;
-    char *w_name; /* the model initializer holding the weight */
-    char *x_name; /* the input value */
-    int kn;       /* weight stored [K, N] (MatMul, Gemm transB 0) */
+    char *w_name;     /* the model initializer holding the weight */
+    char *x_name;     /* the input value */
+    ptq_wlayout wlay; /* how the weight is stored */
     size_t w_numel;
     float *w;          /* FP32 weight as rows [G*R, K] */
     float *scale;      /* per row */

@@ -12,13 +12,16 @@
 #include "core/error.h"
 #include "graph/ir.h"
 
-typedef enum { PTQ_CONV = 0, PTQ_ROWS = 1 } ptq_kind;
+/* PTQ_DECONV: ConvTranspose, whose output position (oy, ox) reads input
+ * (iy, ix) through tap (ki, kj) where oy = iy*s - p + ki*d: its column holds
+ * x at the taps that land on a whole input position, 0 elsewhere. */
+typedef enum { PTQ_CONV = 0, PTQ_ROWS = 1, PTQ_DECONV = 2 } ptq_kind;
 
 typedef struct ptq_geom {
     ptq_kind kind;
     int G, R, K;       /* groups, rows (output channels) per group, column length */
     int64_t positions; /* output positions of one run: N*OH*OW, or the input's rows */
-    /* PTQ_CONV, 2-D: input [N, C, H, W] */
+    /* PTQ_CONV / PTQ_DECONV, 2-D: input [N, C, H, W], output OH x OW */
     int64_t n, c, h, w, oh, ow, kh, kw, sh, sw, dh, dw, ph, pw;
 } ptq_geom;
 
@@ -36,10 +39,14 @@ void ptq_gather(const ptq_geom *q, const float *x, int nhwc, const int64_t *pos,
 /* acc[g*K + k] += sum over every position of column element (g, k). */
 void ptq_column_sums(const ptq_geom *q, const float *x, int nhwc, double *acc);
 
+/* How a layer stores its weight: as rows [G*R, K] already (Conv, Gemm
+ * transB 1), as [K, N] (Gemm transB 0, MatMul), or as ConvTranspose's
+ * [C_in, C_out/G, kh, kw]. */
+typedef enum { PTQ_W_ROWS = 0, PTQ_W_KN = 1, PTQ_W_DECONV = 2 } ptq_wlayout;
+
 /* Weight as rows [G*R, K] (row = output channel) from the layer's stored
- * weight, and back. For Conv they are the same order; kn: the weight is
- * stored [K, N] (Gemm transB 0, MatMul). */
-void ptq_weight_to_rows(int kn, const float *w, int rows, int k, float *out);
-void ptq_rows_to_weight(int kn, const float *rows_w, int rows, int k, float *out);
+ * weight, and back. */
+void ptq_weight_to_rows(ptq_wlayout lay, const ptq_geom *q, const float *w, float *out);
+void ptq_rows_to_weight(ptq_wlayout lay, const ptq_geom *q, const float *rows_w, float *out);
 
 #endif

@@ -98,8 +98,11 @@ static oct_status setup_one(ptq_ctx *c, const oct_plan_node *pn, ptq_layer *L, o
         return skip(L, "graph optimisation rewrote its weight"), OCT_OK;
     L->w_name = strdup(mg->values[mnode->in[1]].name);
     L->x_name = strdup(g->values[n->in[0]].name);
-    L->kn = !strcmp(n->op_type, "MatMul") ||
-            (!strcmp(n->op_type, "Gemm") && !oct_attr_int(n, "transB", 0));
+    L->wlay = !strcmp(n->op_type, "ConvTranspose") ? PTQ_W_DECONV
+              : (!strcmp(n->op_type, "MatMul") ||
+                 (!strcmp(n->op_type, "Gemm") && !oct_attr_int(n, "transB", 0)))
+                  ? PTQ_W_KN
+                  : PTQ_W_ROWS;
     L->w_numel = (size_t)oct_numel(w);
     int rows = L->q.G * L->q.R;
     L->log.rows = rows;
@@ -107,7 +110,7 @@ static oct_status setup_one(ptq_ctx *c, const oct_plan_node *pn, ptq_layer *L, o
     L->log.groups = L->q.G;
     L->w = malloc(sizeof(float) * L->w_numel);
     if (!L->w || !L->x_name || !L->w_name) return oct_fail(err, OCT_E_NOMEM, "out of memory");
-    ptq_weight_to_rows(L->kn, w->data, rows, L->q.K, L->w);
+    ptq_weight_to_rows(L->wlay, &L->q, w->data, L->w);
     OCT_TRY(row_scales(n, w, c->plan, L, err));
     find_bias(mg, mn, L);
     /* columns per image: the positions of one run, sampled when many */
@@ -152,9 +155,7 @@ oct_status ptq_layers_setup(ptq_ctx *c, oct_error *err) {
     if (!c->layers) return oct_fail(err, OCT_E_NOMEM, "out of memory");
     for (int i = 0; i < p->n_nodes; i++) {
         const oct_plan_node *pn = &p->nodes[i];
-        if (pn->precision != OCT_PREC_INT8 || oct_weight_input(pn->op_type) < 0 ||
-            !strcmp(pn->op_type, "ConvTranspose"))
-            continue;
+        if (pn->precision != OCT_PREC_INT8 || oct_weight_input(pn->op_type) < 0) continue;
         OCT_TRY(setup_one(c, pn, &c->layers[c->n_layers++], err));
     }
     return levels(c, err);
