@@ -159,6 +159,20 @@ def cases():
         m = model([helper.make_node("ConvTranspose", ["X", "W", "B"], ["Y"], **attrs)], [vi("X", [1, cin, hw, hw])],
                   [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], [w, b])
         out.append(("ConvTranspose c%d->%d g%d k%d s%d" % (cin, cout, g, k, st), (m, []), "dnnl:"))
+    # kernel == stride, no padding: the sgemm + scatter kernel, on plain input
+    # (a graph input) and on channels-last input (behind a conv), odd sizes
+    for (cin, cout, k, hw, bias) in ((13, 7, 2, 7, True), (3, 5, 3, 1, False), (24, 24, 2, 33, True)):
+        w = init("W", rng.standard_normal((cin, cout, k, k)) / np.sqrt(cin))
+        ins = ["X", "W", "B"] if bias else ["X", "W"]
+        inits = [w, init("B", rng.standard_normal(cout))] if bias else [w]
+        m = model([helper.make_node("ConvTranspose", ins, ["Y"], kernel_shape=[k, k], strides=[k, k])],
+                  [vi("X", [1, cin, hw, hw])], [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], inits)
+        out.append(("ConvTranspose k=s=%d c%d->%d plain" % (k, cin, cout), (m, []), "dnnl:gemm-deconv"))
+        wc = init("Wc", rng.standard_normal((cin, 3, 3, 3)) / 5)
+        m = model([helper.make_node("Conv", ["X", "Wc"], ["C"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+                   helper.make_node("ConvTranspose", ["C"] + ins[1:], ["Y"], kernel_shape=[k, k], strides=[k, k])],
+                  [vi("X", [1, 3, hw, hw])], [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], inits + [wc])
+        out.append(("ConvTranspose k=s=%d c%d->%d after conv" % (k, cin, cout), (m, []), "dnnl:gemm-deconv"))
     # pooling
     for op, attrs in (("MaxPool", dict(kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])),
                       ("MaxPool", dict(kernel_shape=[5, 5], strides=[1, 1], pads=[2, 2, 2, 2])),

@@ -132,6 +132,10 @@ static oct_status dnnl_create(oct_exec *x, int node, oct_kernel **k, oct_error *
         if (st == OCT_E_UNSUPPORTED) *k = NULL;
         return st == OCT_E_UNSUPPORTED ? OCT_OK : st;
     }
+    /* a ConvTranspose whose kernel equals its stride is a product and a
+     * scatter, much faster than oneDNN's AVX2 deconvolution */
+    if (!strcmp(n->op_type, "ConvTranspose")) st = oct_dnnl_deconv_gemm_create(x, node, k, err);
+    if (st || *k) return st;
     if (!strcmp(n->op_type, "Conv") || !strcmp(n->op_type, "ConvTranspose")) st = oct_dnnl_conv_create(x, node, k, err);
     else if (!strcmp(n->op_type, "MaxPool") || !strcmp(n->op_type, "AveragePool") ||
              !strcmp(n->op_type, "GlobalAveragePool") || !strcmp(n->op_type, "GlobalMaxPool"))

@@ -78,6 +78,9 @@ void oct_dnnl_append_post_ops(dnnl_post_ops_t po, const oct_dnnl_post_op *ops, i
 
 /* Kernel creators (one file each). */
 oct_status oct_dnnl_conv_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
+/* ConvTranspose with kernel == stride, no padding, one group: sgemm and a
+ * scatter (dnnl_deconv_gemm.c); *k stays NULL for any other. */
+oct_status oct_dnnl_deconv_gemm_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
 /* Fills a fused convolution kernel's node, absorbed nodes, inputs (src and
  * the residual values of ops, channels-last) and its one channels-last output. */
 void oct_dnnl_conv_wire(oct_kernel *k, int node, int src, const int *absorbed, int n_abs,
