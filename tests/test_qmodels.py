@@ -310,14 +310,32 @@ def check_yolo(octet, path, image, tmp):
     return ok1 and ok2, "vs ORT %s; vs ORT-u8w %s" % (m1, m2)
 
 
+def qdq_int8_kernels(octet, path, xp):
+    """How many kernels octet ran in INT8 on a Q/DQ model (its `bench`
+    line "int8 (Q/DQ model, N int8 kernels)"), 0 when it ran float."""
+    p = subprocess.run([octet, "bench", path, "--input", xp, "--iters", "1", "--warmup", "0", "--threads", "2"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode:
+        raise RuntimeError("octet bench: " + p.stderr.strip()[:200])
+    import re
+    m = re.search(r"Q/DQ model, (\d+) int8 kernels", p.stdout)
+    return int(m.group(1)) if m else 0
+
+
 def check_qdq_yolo(octet, path, image, tmp):
-    """A Q/DQ model: octet runs the graph as ONNX defines it (float ops
-    between exact QuantizeLinear/DequantizeLinear), which is what ONNX
-    Runtime runs with its graph optimisations off. With them on, ONNX Runtime
-    fuses the Q/DQ pairs into its integer kernels, whose AVX2 u8*s8 products
-    saturate in int16 (see the top of this file) and move box edges by
-    several pixels on bus.jpg; that comparison is reported, not checked."""
+    """A Q/DQ model: octet folds the Q/DQ pairs around its 82 quantized
+    convolutions into real INT8 kernels (src/quant/qdq_int8.c: exact integer
+    accumulation, then the scales) and runs the rest of the graph as ONNX
+    defines it (float ops between exact QuantizeLinear/DequantizeLinear).
+    The reference is ONNX Runtime with its graph optimisations off, the
+    graph as defined. With them on, ONNX Runtime fuses the Q/DQ pairs into
+    its integer kernels, whose AVX2 u8*s8 products saturate in int16 (see
+    the top of this file) and move box edges by several pixels on bus.jpg;
+    that comparison is reported, not checked."""
     x, got = octet_detect(octet, path, image, tmp)
+    n8 = qdq_int8_kernels(octet, path, os.path.join(tmp, "yolo.npy"))
+    if n8 < 80:
+        return False, "octet ran %d INT8 kernels on the Q/DQ model, expected its 82 quantized Convs" % n8
     refs = []
     for level in (ort.GraphOptimizationLevel.ORT_DISABLE_ALL, ort.GraphOptimizationLevel.ORT_ENABLE_ALL):
         so = ort.SessionOptions()
@@ -328,7 +346,8 @@ def check_qdq_yolo(octet, path, image, tmp):
         refs.append(sess.run(None, {sess.get_inputs()[0].name: x})[0][0])
     ok, m = match_dets(got, refs[0])
     _, m_opt = match_dets(got, refs[1])
-    return ok, "vs ORT (Q/DQ as defined) %s; information: vs ORT with its fused integer kernels %s" % (m, m_opt)
+    return ok, "%d INT8 kernels; vs ORT (Q/DQ as defined) %s; information: vs ORT with its fused integer kernels %s" % (
+        n8, m, m_opt)
 
 
 def check_qdq_map(octet, path, shared):

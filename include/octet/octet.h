@@ -129,6 +129,11 @@ typedef struct oct_session_options {
     int n_shapes;         /* input shapes that fix dynamic dimensions */
     const oct_input_shape *shapes;
     int no_optimize;      /* 1: skip folding/fusion passes (for debugging) */
+    int qdq_float;        /* 1: a model with QuantizeLinear/DequantizeLinear
+                             runs its float graph as defined; 0 (default):
+                             Conv/MatMul/Gemm between int8 DequantizeLinear
+                             nodes (symmetric, zero point 0) run on real INT8
+                             kernels (oct_session_int8_kernels counts them) */
 } oct_session_options;
 
 void oct_session_options_init(oct_session_options *o);

@@ -26,6 +26,7 @@ struct oct_session {
     oct_node_observer observer;
     void *observer_user;
     struct oct_sim *sim; /* plan simulation, NULL when plain FP32 */
+    struct oct_qdq *qdq; /* a Q/DQ model's INT8 nodes (quant/qdq_int8.c), or NULL */
     unsigned char *keep;
 };
 

@@ -6,10 +6,11 @@
 #include <string.h>
 
 #include "graph/passes.h"
-#include "ops/op.h"
-#include "runtime/runtime.h"
 #include "octet/quant.h"
+#include "ops/op.h"
+#include "quant/qdq_int8.h"
 #include "quant/sim.h"
+#include "runtime/runtime.h"
 #include <unistd.h>
 
 int oct_cpu_count(void) {
@@ -17,9 +18,7 @@ int oct_cpu_count(void) {
     return n > 0 ? (int)n : 1;
 }
 
-void oct_session_options_init(oct_session_options *o) {
-    memset(o, 0, sizeof *o);
-}
+void oct_session_options_init(oct_session_options *o) { memset(o, 0, sizeof *o); }
 
 static oct_status apply_shapes(oct_graph *g, const oct_session_options *o, oct_error *err) {
     for (int s = 0; o && s < o->n_shapes; s++) {
@@ -31,27 +30,33 @@ static oct_status apply_shapes(oct_graph *g, const oct_session_options *o, oct_e
             for (int i = 0; i < g->n_inputs && k < sizeof names - 1; i++)
                 k += (size_t)snprintf(names + k, sizeof names - k, "%s'%s'", i ? ", " : "",
                                       g->values[g->inputs[i]].name);
-            return oct_fail(err, OCT_E_NOT_FOUND, "--shape names '%s', which is not a model input (inputs: %s)",
+            return oct_fail(err, OCT_E_NOT_FOUND,
+                            "--shape names '%s', which is not a model input (inputs: %s)",
                             sh->name ? sh->name : "", names);
         }
         oct_value *val = &g->values[v];
         char a[128], b[128];
         if (sh->ndim < 0 || sh->ndim > OCT_MAX_DIMS)
-            return oct_fail(err, OCT_E_SHAPE, "input '%s': rank %d is not supported", val->name, sh->ndim);
+            return oct_fail(err, OCT_E_SHAPE, "input '%s': rank %d is not supported", val->name,
+                            sh->ndim);
         if (val->t.ndim && val->t.ndim != sh->ndim)
-            return oct_fail(err, OCT_E_SHAPE, "input '%s' has rank %d (%s), the given shape %s has rank %d",
-                            val->name, val->t.ndim, oct_shape_str(val->t.ndim, val->t.dims, a, sizeof a),
-                            oct_shape_str(sh->ndim, sh->dims, b, sizeof b), sh->ndim);
+            return oct_fail(
+                err, OCT_E_SHAPE, "input '%s' has rank %d (%s), the given shape %s has rank %d",
+                val->name, val->t.ndim, oct_shape_str(val->t.ndim, val->t.dims, a, sizeof a),
+                oct_shape_str(sh->ndim, sh->dims, b, sizeof b), sh->ndim);
         for (int i = 0; i < sh->ndim; i++) {
             if (sh->dims[i] < 0)
-                return oct_fail(err, OCT_E_SHAPE, "input '%s': dimension %d is negative", val->name, i);
+                return oct_fail(err, OCT_E_SHAPE, "input '%s': dimension %d is negative", val->name,
+                                i);
             if (val->t.ndim && val->t.dims[i] >= 0 && val->t.dims[i] != sh->dims[i])
                 return oct_fail(err, OCT_E_SHAPE,
-                                "input '%s': dimension %d is fixed to %lld by the model, the given shape says %lld",
+                                "input '%s': dimension %d is fixed to %lld by the model, the given "
+                                "shape says %lld",
                                 val->name, i, (long long)val->t.dims[i], (long long)sh->dims[i]);
         }
         val->t.ndim = sh->ndim;
-        for (int i = 0; i < sh->ndim; i++) val->t.dims[i] = sh->dims[i];
+        for (int i = 0; i < sh->ndim; i++)
+            val->t.dims[i] = sh->dims[i];
         val->shape_known = 1;
     }
     for (int i = 0; i < g->n_inputs; i++) {
@@ -60,19 +65,23 @@ static oct_status apply_shapes(oct_graph *g, const oct_session_options *o, oct_e
         for (int d = 0; d < val->t.ndim; d++)
             if (val->t.dims[d] < 0) unknown = d;
         if (val->t.dtype == OCT_UNDEFINED)
-            return oct_fail(err, OCT_E_UNSUPPORTED, "input '%s' is not a tensor of a known element type", val->name);
+            return oct_fail(err, OCT_E_UNSUPPORTED,
+                            "input '%s' is not a tensor of a known element type", val->name);
         if (unknown >= 0 || (!val->shape_known && val->t.ndim == 0)) {
             char ex[128], sug[128];
             int64_t d1[OCT_MAX_DIMS];
-            for (int d = 0; d < val->t.ndim; d++) d1[d] = val->t.dims[d] < 0 ? 1 : val->t.dims[d];
+            for (int d = 0; d < val->t.ndim; d++)
+                d1[d] = val->t.dims[d] < 0 ? 1 : val->t.dims[d];
             oct_shape_str(val->t.ndim, val->t.dims, ex, sizeof ex);
             oct_shape_str(val->t.ndim, d1, sug, sizeof sug);
-            const char *sym = unknown >= 0 && val->dim_names[unknown] ? val->dim_names[unknown] : NULL;
+            const char *sym =
+                unknown >= 0 && val->dim_names[unknown] ? val->dim_names[unknown] : NULL;
             return oct_fail(err, OCT_E_SHAPE,
-                            "input '%s' has a dynamic shape (%s; dimension %d%s%s%s is not fixed): give it with "
+                            "input '%s' has a dynamic shape (%s; dimension %d%s%s%s is not fixed): "
+                            "give it with "
                             "--shape %s=DIMS, e.g. --shape %s=%s",
-                            val->name, ex, unknown, sym ? " '" : "", sym ? sym : "", sym ? "'" : "", val->name,
-                            val->name, val->t.ndim ? sug : "1x3x224x224");
+                            val->name, ex, unknown, sym ? " '" : "", sym ? sym : "", sym ? "'" : "",
+                            val->name, val->name, val->t.ndim ? sug : "1x3x224x224");
         }
         val->shape_known = 1;
     }
@@ -108,17 +117,19 @@ static oct_status check_supported(const oct_graph *g, oct_error *err) {
         count++;
         if (k < sizeof list - 64)
             k += (size_t)snprintf(list + k, sizeof list - k, "%s%s%s%s", count > 1 ? ", " : "",
-                                  n->domain[0] ? n->domain : "", n->domain[0] ? "::" : "", n->op_type);
+                                  n->domain[0] ? n->domain : "", n->domain[0] ? "::" : "",
+                                  n->op_type);
     }
     if (first < 0) return OCT_OK;
-    return oct_fail(err, OCT_E_UNSUPPORTED, "unsupported op%s: %s (first at node '%s')", count > 1 ? "s" : "",
-                    list, g->nodes[first].name);
+    return oct_fail(err, OCT_E_UNSUPPORTED, "unsupported op%s: %s (first at node '%s')",
+                    count > 1 ? "s" : "", list, g->nodes[first].name);
 }
 
 /* real_int8 (with a plan): backends may run real INT8 kernels where the plan
  * allows (oct_session_create_int8); everything else is the simulation. */
-static oct_status session_create(const oct_model *m, const oct_session_options *opt, const oct_plan *plan,
-                                 int real_int8, oct_session **out, oct_error *err) {
+static oct_status session_create(const oct_model *m, const oct_session_options *opt,
+                                 const oct_plan *plan, int real_int8, oct_session **out,
+                                 oct_error *err) {
     if (!m || !out) return oct_fail(err, OCT_E_INVALID_ARG, "oct_session_create: NULL argument");
     *out = NULL;
     oct_session_options defaults;
@@ -142,8 +153,13 @@ static oct_status session_create(const oct_model *m, const oct_session_options *
     const char *env = getenv("OCTET_REFERENCE");
     int force_ref = opt->force_reference || (env && *env && strcmp(env, "0"));
     if (plan) st = oct_sim_prepare(g, plan, real_int8, &s->sim, &s->keep, err);
+    /* Without a plan, a Q/DQ model's quantized nodes run INT8 unless asked
+     * to run the float graph as defined. */
+    else if (!opt->qdq_float && !force_ref)
+        st = oct_qdq_prepare(m->g, g, &s->qdq, err);
+    const oct_exec_int8 *int8 = plan ? oct_sim_int8(s->sim) : oct_qdq_int8(s->qdq);
     if (!st)
-        st = oct_exec_build(&s->exec, g, s->threads, force_ref, s->verbose, s->keep, oct_sim_int8(s->sim), err);
+        st = oct_exec_build(&s->exec, g, s->threads, force_ref, s->verbose, s->keep, int8, err);
     if (!st && s->sim) st = oct_sim_attach(s);
     if (st) {
         oct_session_free(s);
@@ -158,15 +174,15 @@ oct_status oct_session_create(const oct_model *m, const oct_session_options *opt
     return session_create(m, opt, NULL, 0, out, err);
 }
 
-oct_status oct_session_create_simulated(const oct_model *m, const oct_session_options *so, const oct_plan *plan,
-                                        oct_session **out, oct_error *err) {
+oct_status oct_session_create_simulated(const oct_model *m, const oct_session_options *so,
+                                        const oct_plan *plan, oct_session **out, oct_error *err) {
     if (!plan) return oct_fail(err, OCT_E_INVALID_ARG, "oct_session_create_simulated: no plan");
     OCT_TRY(oct_plan_check(plan, m, err));
     return session_create(m, so, plan, 0, out, err);
 }
 
-oct_status oct_session_create_int8(const oct_model *m, const oct_session_options *so, const oct_plan *plan,
-                                   oct_session **out, oct_error *err) {
+oct_status oct_session_create_int8(const oct_model *m, const oct_session_options *so,
+                                   const oct_plan *plan, oct_session **out, oct_error *err) {
     if (!plan) return oct_fail(err, OCT_E_INVALID_ARG, "oct_session_create_int8: no plan");
     OCT_TRY(oct_plan_check(plan, m, err));
     return session_create(m, so, plan, 1, out, err);
@@ -185,6 +201,7 @@ void oct_session_free(oct_session *s) {
     if (!s) return;
     oct_exec_free(&s->exec);
     oct_sim_free(s->sim);
+    oct_qdq_free(s->qdq);
     free(s->keep);
     oct_graph_free(s->g);
     free(s);
@@ -216,24 +233,27 @@ oct_status oct_session_input_info(const oct_session *s, int index, const char **
 
 oct_status oct_session_set_input(oct_session *s, const char *name, const oct_tensor_view *in,
                                  oct_error *err) {
-    if (!s || !name || !in) return oct_fail(err, OCT_E_INVALID_ARG, "oct_session_set_input: NULL argument");
+    if (!s || !name || !in)
+        return oct_fail(err, OCT_E_INVALID_ARG, "oct_session_set_input: NULL argument");
     int v = oct_graph_find(s->g, name);
     if (v < 0 || !s->g->values[v].is_input)
         return oct_fail(err, OCT_E_NOT_FOUND, "'%s' is not an input of the model", name);
     oct_value *val = &s->g->values[v];
     char a[128], b[128];
     if (in->dtype != val->t.dtype)
-        return oct_fail(err, OCT_E_SHAPE, "input '%s' expects %s, got %s", name, oct_dtype_name(val->t.dtype),
-                        oct_dtype_name(in->dtype));
+        return oct_fail(err, OCT_E_SHAPE, "input '%s' expects %s, got %s", name,
+                        oct_dtype_name(val->t.dtype), oct_dtype_name(in->dtype));
     int same = in->ndim == val->t.ndim;
-    for (int i = 0; same && i < in->ndim; i++) same = in->dims[i] == val->t.dims[i];
+    for (int i = 0; same && i < in->ndim; i++)
+        same = in->dims[i] == val->t.dims[i];
     if (!same)
         return oct_fail(err, OCT_E_SHAPE, "input '%s' expects shape %s, got %s", name,
                         oct_shape_str(val->t.ndim, val->t.dims, a, sizeof a),
                         oct_shape_str(in->ndim, in->dims, b, sizeof b));
     if (!in->data && oct_nbytes(&val->t))
         return oct_fail(err, OCT_E_INVALID_ARG, "input '%s': no data", name);
-    if (oct_tensor_alloc(&val->t)) return oct_fail(err, OCT_E_NOMEM, "input '%s': out of memory", name);
+    if (oct_tensor_alloc(&val->t))
+        return oct_fail(err, OCT_E_NOMEM, "input '%s': out of memory", name);
     if (oct_nbytes(&val->t)) memcpy(val->t.data, in->data, oct_nbytes(&val->t));
     return OCT_OK;
 }
@@ -252,11 +272,13 @@ oct_status oct_session_run(oct_session *s, oct_error *err) {
     return OCT_OK;
 }
 
-oct_status oct_session_get_output(const oct_session *s, int index, oct_tensor_view *out, oct_error *err) {
+oct_status oct_session_get_output(const oct_session *s, int index, oct_tensor_view *out,
+                                  oct_error *err) {
     if (!s || !out || index < 0 || index >= s->g->n_outputs)
         return oct_fail(err, OCT_E_INVALID_ARG, "output index %d out of range", index);
     const oct_value *v = &s->g->values[s->g->outputs[index]];
-    if (!s->ran && !v->is_const) return oct_fail(err, OCT_E_INVALID_ARG, "the session has not run yet");
+    if (!s->ran && !v->is_const)
+        return oct_fail(err, OCT_E_INVALID_ARG, "the session has not run yet");
     out->dtype = v->t.dtype;
     out->ndim = v->t.ndim;
     memcpy(out->dims, v->t.dims, sizeof out->dims);

@@ -242,6 +242,8 @@ void cli_session_options(const cli_common *c, oct_session_options *o) {
     o->verbose = c->verbose;
     o->n_shapes = c->n_shapes;
     o->shapes = c->shapes;
+    /* --simulate without a plan: a Q/DQ model's float graph as defined */
+    o->qdq_float = c->simulate && !c->plan_path;
 }
 
 oct_status cli_session_create(const cli_common *c, const oct_model *m, const oct_session_options *o,

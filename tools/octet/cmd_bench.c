@@ -145,6 +145,8 @@ int cmd_bench(int argc, char **argv) {
         snprintf(prec, sizeof prec, "simulated (plan, fake-quantized fp32)");
     else if (c.plan_path)
         snprintf(prec, sizeof prec, "int8 (plan, %d int8 kernels)", oct_session_int8_kernels(s));
+    else if (oct_session_int8_kernels(s))
+        snprintf(prec, sizeof prec, "int8 (Q/DQ model, %d int8 kernels)", oct_session_int8_kernels(s));
     else
         snprintf(prec, sizeof prec, "%s", precision);
     precision = prec;

@@ -1,5 +1,6 @@
 /* Layout conversions between plain NCHW and channels-last NHWC, threaded
  * over the batch-and-row dimension. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,32 +13,49 @@ typedef struct {
 } reorder_kernel;
 
 typedef struct {
-    const float *src;
-    float *dst;
+    const char *src;
+    char *dst;
     int64_t c, h, w;
+    size_t es; /* element size: Q/DQ models carry int8 tensors too */
     int to_nhwc;
 } reorder_job;
+
+/* n elements of es bytes from s (stride ss elements) to d (stride ds). */
+static void copy_strided(char *d, int64_t ds, const char *s, int64_t ss, int64_t n, size_t es) {
+    switch (es) {
+    case 1:
+        for (int64_t i = 0; i < n; i++)
+            d[i * ds] = s[i * ss];
+        break;
+    case 2:
+        for (int64_t i = 0; i < n; i++)
+            ((uint16_t *)d)[i * ds] = ((const uint16_t *)s)[i * ss];
+        break;
+    case 4:
+        for (int64_t i = 0; i < n; i++)
+            ((uint32_t *)d)[i * ds] = ((const uint32_t *)s)[i * ss];
+        break;
+    default:
+        for (int64_t i = 0; i < n; i++)
+            memcpy(d + (size_t)(i * ds) * es, s + (size_t)(i * ss) * es, es);
+    }
+}
 
 /* One task = one (n, h) row; copies all channels of that row. */
 static void reorder_rows(void *ctx, int64_t b, int64_t e) {
     const reorder_job *j = ctx;
     int64_t C = j->c, H = j->h, W = j->w;
+    size_t es = j->es;
     for (int64_t r = b; r < e; r++) {
         int64_t n = r / H, y = r % H;
-        const float *s = j->src + n * C * H * W;
-        float *d = j->dst + n * C * H * W;
-        if (j->to_nhwc) {
-            for (int64_t c = 0; c < C; c++) {
-                const float *sp = s + (c * H + y) * W;
-                float *dp = d + y * W * C + c;
-                for (int64_t x = 0; x < W; x++) dp[x * C] = sp[x];
-            }
-        } else {
-            for (int64_t c = 0; c < C; c++) {
-                const float *sp = s + y * W * C + c;
-                float *dp = d + (c * H + y) * W;
-                for (int64_t x = 0; x < W; x++) dp[x] = sp[x * C];
-            }
+        const char *s = j->src + (size_t)(n * C * H * W) * es;
+        char *d = j->dst + (size_t)(n * C * H * W) * es;
+        for (int64_t c = 0; c < C; c++) {
+            size_t plain = (size_t)((c * H + y) * W) * es, nhwc = (size_t)(y * W * C + c) * es;
+            if (j->to_nhwc)
+                copy_strided(d + nhwc, C, s + plain, 1, W, es);
+            else
+                copy_strided(d + plain, 1, s + nhwc, C, W, es);
         }
     }
 }
@@ -51,9 +69,17 @@ static oct_status reorder_run(oct_kernel *kb, oct_exec *x, oct_error *err) {
         memcpy(dst->data, src->data, oct_nbytes(src));
         return OCT_OK;
     }
-    if (src->dtype != OCT_FLOAT)
-        return oct_fail(err, OCT_E_UNSUPPORTED, "layout conversion of %s tensors", oct_dtype_name(src->dtype));
-    reorder_job j = {src->data, dst->data, src->dims[1], src->dims[2], src->dims[3], k->to_l == OCT_LAYOUT_NHWC};
+    size_t es = oct_dtype_size(src->dtype);
+    if (!es)
+        return oct_fail(err, OCT_E_UNSUPPORTED, "layout conversion of %s tensors",
+                        oct_dtype_name(src->dtype));
+    reorder_job j = {src->data,
+                     dst->data,
+                     src->dims[1],
+                     src->dims[2],
+                     src->dims[3],
+                     es,
+                     k->to_l == OCT_LAYOUT_NHWC};
     oct_parallel_for(x->pool, src->dims[0] * src->dims[2], 4, reorder_rows, &j);
     return OCT_OK;
 }
