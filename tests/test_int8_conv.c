@@ -7,19 +7,12 @@
  * signed inputs (two u8 passes) and non-negative ones (Relu before the
  * Conv: one pass), and an INT8 output tensor.
  *
- * The bound. Both sides compute the same real number: the conv of the same
- * int8 codes (input codes under the plan scale, weight codes and scales of
- * quant/weights.h) plus the same bias. The INT8 kernel accumulates exactly
- * in int32 and scales once; the simulation sums float products q_x*s_x *
- * q_w*s_w. So where the output is a float tensor they differ by float
- * rounding only: at most ~K ulps of sum |x w| (K = taps per output), far
- * below 1e-4 of the output's range, which is what is checked; where the
- * plan makes the output int8, a value whose pre-rounding results sit on
- * either side of a rounding boundary moves by one output step, so the bound
- * is one step (the output scale), and such moves must stay rare (< 1%).
- * Every case reports its max error in output steps (step = the output's
- * scale, or amax/127 for a float output). A case also fails when the INT8
- * kernel did not run (oneDNN declined), so the test cannot pass vacuously.
+ * The bound (one output step for an int8 output, float rounding for a
+ * float one) and the run are int8_test.h's, shared with the ConvTranspose
+ * test; every case reports its max error in output steps (step = the
+ * output's scale, or amax/127 for a float output). A case also fails when
+ * the INT8 kernel did not run (oneDNN declined), so the test cannot pass
+ * vacuously.
  * Prints "N passed, N failed"; exits 77 (skip) without oneDNN. */
 #include <math.h>
 #include <stdint.h>
@@ -28,144 +21,7 @@
 #include <string.h>
 
 #include "core/arith.h"
-#include "octet/octet.h"
-#include "octet/quant.h"
-#include "quant/plan.h"
-
-static int n_pass, n_fail;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            n_pass++;                                                                              \
-        } else {                                                                                   \
-            n_fail++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
-
-static uint32_t rng_state = 2463534242u;
-static uint32_t rnd(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 17;
-    rng_state ^= rng_state << 5;
-    return rng_state;
-}
-/* Uniform in [-1, 1). */
-static float urand(void) { return (float)((rnd() >> 8) * (1.0 / 8388608.0) - 1.0); }
-
-/* ---- a minimal protobuf writer for ONNX models ---------------------------- */
-
-typedef struct {
-    unsigned char *p;
-    size_t n, cap;
-    int oom;
-} buf;
-
-static void put(buf *b, const void *d, size_t n) {
-    if (b->oom) return;
-    if (b->n + n > b->cap) {
-        size_t nc = (b->n + n) * 2 + 64;
-        unsigned char *np = realloc(b->p, nc);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, d, n);
-    b->n += n;
-}
-static void varint(buf *b, uint64_t v) {
-    unsigned char c[10];
-    int k = 0;
-    do {
-        c[k] = (unsigned char)(v & 0x7f);
-        v >>= 7;
-        if (v) c[k] |= 0x80;
-        k++;
-    } while (v);
-    put(b, c, (size_t)k);
-}
-static void key(buf *b, int field, int wire) { varint(b, (uint64_t)field << 3 | (uint64_t)wire); }
-static void f_varint(buf *b, int field, int64_t v) {
-    key(b, field, 0);
-    varint(b, (uint64_t)v);
-}
-static void f_bytes(buf *b, int field, const void *d, size_t n) {
-    key(b, field, 2);
-    varint(b, n);
-    put(b, d, n);
-}
-static void f_str(buf *b, int field, const char *s) { f_bytes(b, field, s, strlen(s)); }
-static void f_msg(buf *b, int field, buf *m) {
-    f_bytes(b, field, m->p, m->n);
-    b->oom |= m->oom;
-    free(m->p);
-    memset(m, 0, sizeof *m);
-}
-
-/* AttributeProto: INTS (type 7) or INT (type 2). */
-static void attr_ints(buf *node, const char *name, int n, const int64_t *v) {
-    buf a = {0};
-    f_str(&a, 1, name);
-    for (int i = 0; i < n; i++)
-        f_varint(&a, 8, v[i]);
-    f_varint(&a, 20, 7);
-    f_msg(node, 5, &a);
-}
-static void attr_int(buf *node, const char *name, int64_t v) {
-    buf a = {0};
-    f_str(&a, 1, name);
-    f_varint(&a, 3, v);
-    f_varint(&a, 20, 2);
-    f_msg(node, 5, &a);
-}
-
-static void tensor_init(buf *graph, const char *name, int nd, const int64_t *dims,
-                        const float *data, size_t n) {
-    buf t = {0};
-    for (int i = 0; i < nd; i++)
-        f_varint(&t, 1, dims[i]);
-    f_varint(&t, 2, 1); /* FLOAT */
-    f_str(&t, 8, name);
-    f_bytes(&t, 9, data, n * sizeof(float));
-    f_msg(graph, 5, &t);
-}
-
-static void value_info(buf *graph, int field, const char *name, int nd, const int64_t *dims) {
-    buf shape = {0}, tt = {0}, tp = {0}, vi = {0};
-    for (int i = 0; i < nd; i++) {
-        buf d = {0};
-        f_varint(&d, 1, dims[i]);
-        f_msg(&shape, 1, &d);
-    }
-    f_varint(&tt, 1, 1);
-    f_msg(&tt, 2, &shape);
-    f_msg(&tp, 1, &tt);
-    f_str(&vi, 1, name);
-    f_msg(&vi, 2, &tp);
-    f_msg(graph, field, &vi);
-}
-
-static void node(buf *graph, const char *name, const char *op, int n_in, const char *const *in,
-                 const char *out, buf *attrs) {
-    buf nd = {0};
-    for (int i = 0; i < n_in; i++)
-        f_str(&nd, 1, in[i]);
-    f_str(&nd, 2, out);
-    f_str(&nd, 3, name);
-    f_str(&nd, 4, op);
-    if (attrs && attrs->n) put(&nd, attrs->p, attrs->n);
-    if (attrs) {
-        free(attrs->p);
-        memset(attrs, 0, sizeof *attrs);
-    }
-    f_msg(graph, 1, &nd);
-}
+#include "int8_test.h"
 
 /* ---- the cases -------------------------------------------------------------- */
 
@@ -258,48 +114,21 @@ static unsigned char *make_model(const conv_case *cc, const float *wt, const flo
     value_info(&g, 11, "x", 4, xd);
     if (cc->residual) value_info(&g, 11, "r", 4, yd);
     value_info(&g, 12, "y", 4, yd);
-    buf m = {0}, op = {0};
-    f_varint(&m, 1, 8); /* ir_version */
-    f_str(&op, 1, "");
-    f_varint(&op, 2, 13);
-    f_msg(&m, 8, &op);
-    f_msg(&m, 7, &g);
-    if (m.oom || g.oom || a.oom) {
-        free(m.p);
-        return NULL;
-    }
-    *size = m.n;
-    return m.p;
+    free(a.p);
+    return model_finish(&g, a.oom, size);
 }
 
-typedef struct {
-    double max_steps; /* max |int8 - sim| in output steps */
-    double frac_moved;
-    int int8_kernels;
-} case_result;
-
-static float amax_of(const float *x, size_t n) {
-    float a = 0;
-    for (size_t i = 0; i < n; i++)
-        if (fabsf(x[i]) > a) a = fabsf(x[i]);
-    return a;
-}
-
-static int run_case(const conv_case *cc) {
+static void run_case(const conv_case *cc) {
     int64_t oh = out_size(cc->h, cc->kh, cc->stride, cc->dil, cc->pad);
     int64_t ow = out_size(cc->w, cc->kw, cc->stride, cc->dil, cc->pad);
     size_t nx = (size_t)(cc->n * cc->c * cc->h * cc->w), ny = (size_t)(cc->n * cc->oc * oh * ow);
     size_t nw = (size_t)(cc->oc * (cc->c / cc->group) * cc->kh * cc->kw);
     float *x = malloc(nx * sizeof(float)), *r = malloc(ny * sizeof(float)),
           *wt = malloc(nw * sizeof(float));
-    float *bias = malloc((size_t)cc->oc * sizeof(float)), *ysim = malloc(ny * sizeof(float));
-    oct_model *m = NULL;
-    oct_session *ss = NULL, *si = NULL;
+    float *bias = malloc((size_t)cc->oc * sizeof(float));
     oct_plan *plan = NULL;
-    oct_error err = {0};
     unsigned char *model = NULL;
-    int ok = 0;
-    if (!x || !r || !wt || !bias || !ysim) goto done;
+    if (!x || !r || !wt || !bias) goto done;
     /* Per output channel, a different weight magnitude, so per-channel
      * scales differ; inputs mostly within the plan range, some beyond it
      * (saturation). */
@@ -321,10 +150,6 @@ static int run_case(const conv_case *cc) {
         CHECK(0, "%s: cannot write the model", cc->what);
         goto done;
     }
-    if (oct_model_load_memory(model, size, &m, &err)) {
-        CHECK(0, "%s: model: %s", cc->what, err.message);
-        goto done;
-    }
     plan = oct_plan_new();
     const char *in_name = cc->relu_in ? "xr" : "x";
     int t = oct_plan_add_tensor(plan, in_name);
@@ -339,101 +164,30 @@ static int run_case(const conv_case *cc) {
         oct_asym_params_u8(-1.2, 1.7, &plan->tensors[t].scale, &plan->tensors[t].zero_point);
     }
     if (cc->variant == VAR_PER_TENSOR) plan->weights = OCT_WEIGHTS_PER_TENSOR;
-    if (cc->variant == VAR_W4 || cc->variant == VAR_W6) plan->weight_bits = cc->variant == VAR_W4 ? 4 : 6;
-    float y_scale = 0;
+    if (cc->variant == VAR_W4 || cc->variant == VAR_W6)
+        plan->weight_bits = cc->variant == VAR_W4 ? 4 : 6;
     int nd = oct_plan_add_node(plan, "conv", "Conv");
     plan->nodes[nd].precision = OCT_PREC_INT8;
-
-    oct_session_options so;
-    oct_session_options_init(&so);
-    so.threads = 2;
-    so.force_reference = 1;
-    if (cc->out_int8) {
-        /* The output's range from an FP32 run of the model. */
-        oct_session *sf = NULL;
-        oct_tensor_view v = {OCT_FLOAT, 4, {cc->n, cc->c, cc->h, cc->w}, x}, o;
-        oct_tensor_view rv = {OCT_FLOAT, 4, {cc->n, cc->oc, oh, ow}, r};
-        if (oct_session_create(m, &so, &sf, &err) || oct_session_set_input(sf, "x", &v, &err) ||
-            (cc->residual && oct_session_set_input(sf, "r", &rv, &err)) ||
-            oct_session_run(sf, &err) || oct_session_get_output(sf, 0, &o, &err)) {
-            CHECK(0, "%s: fp32 run: %s", cc->what, err.message);
-            oct_session_free(sf);
-            goto done;
-        }
-        float a = 0.9f * amax_of(o.data, ny);
-        oct_session_free(sf);
-        int ty = oct_plan_add_tensor(plan, "y");
-        plan->tensors[ty].precision = OCT_PREC_INT8;
-        plan->tensors[ty].amax = a;
-        y_scale = plan->tensors[ty].scale = (float)(a / 127.0);
-    }
-    if (oct_session_create_simulated(m, &so, plan, &ss, &err)) {
-        CHECK(0, "%s: simulated session: %s", cc->what, err.message);
-        goto done;
-    }
-    so.force_reference = 0;
-    if (oct_session_create_int8(m, &so, plan, &si, &err)) {
-        CHECK(0, "%s: int8 session: %s", cc->what, err.message);
-        goto done;
-    }
-    oct_tensor_view xv = {OCT_FLOAT, 4, {cc->n, cc->c, cc->h, cc->w}, x};
-    oct_tensor_view rv = {OCT_FLOAT, 4, {cc->n, cc->oc, oh, ow}, r};
-    oct_tensor_view ys, yi;
-    oct_session *sess[2] = {ss, si};
-    for (int k = 0; k < 2; k++) {
-        if (oct_session_set_input(sess[k], "x", &xv, &err) ||
-            (cc->residual && oct_session_set_input(sess[k], "r", &rv, &err)) ||
-            oct_session_run(sess[k], &err) ||
-            oct_session_get_output(sess[k], 0, k ? &yi : &ys, &err)) {
-            CHECK(0, "%s: run: %s", cc->what, err.message);
-            goto done;
-        }
-        if (!k) memcpy(ysim, ys.data, ny * sizeof(float));
-    }
-    int kernels = oct_session_int8_kernels(si), want = cc->variant == VAR_ASYM ? 0 : 1;
-    CHECK(kernels == want, "%s: expected %d INT8 kernel(s), %d ran", cc->what, want, kernels);
-    const float *yv = yi.data;
-    float amax = amax_of(ysim, ny);
-    double step = cc->out_int8 ? y_scale : (amax > 0 ? amax / 127.0 : 1.0);
-    double max_err = 0;
-    size_t moved = 0, nonzero = 0;
-    for (size_t i = 0; i < ny; i++) {
-        double e = fabs((double)yv[i] - ysim[i]);
-        if (e > max_err || e != e) max_err = e != e ? INFINITY : e;
-        if (e > 1e-4 * step) moved++;
-        if (ysim[i] != 0) nonzero++;
-    }
-    double frac = (double)moved / (double)ny;
-    printf("  %-44s out %lldx%lldx%lldx%lld  max err %.3g (%.2e steps)%s, %zu/%zu values moved\n",
-           cc->what, (long long)cc->n, (long long)cc->oc, (long long)oh, (long long)ow, max_err,
-           max_err / step, cc->out_int8 ? " int8 out" : "", moved, ny);
-    CHECK(nonzero > 0, "%s: the simulation's output is all zeros: the case tests nothing",
-          cc->what);
-    if (cc->out_int8) {
-        CHECK(max_err <= step * (1 + 1e-4), "%s: max error %.4g exceeds one output step %.4g",
-              cc->what, max_err, step);
-        CHECK(frac < 0.01,
-              "%s: %.3f%% of the outputs moved by a step (expected rare rounding ties)", cc->what,
-              100 * frac);
-    } else {
-        CHECK(max_err <= 1e-4 * step * 127,
-              "%s: max error %.4g exceeds float rounding (1e-4 of the range %.4g)", cc->what,
-              max_err, amax);
-    }
-    ok = 1;
+    oct_tensor_view in[2] = {{OCT_FLOAT, 4, {cc->n, cc->c, cc->h, cc->w}, x},
+                             {OCT_FLOAT, 4, {cc->n, cc->oc, oh, ow}, r}};
+    int8_vs_sim_case c = {cc->what,
+                          model,
+                          size,
+                          plan,
+                          cc->residual ? 2 : 1,
+                          in,
+                          {cc->n, cc->oc, oh, ow},
+                          cc->out_int8,
+                          cc->variant == VAR_ASYM ? 0 : 1,
+                          0.01};
+    int8_vs_sim(&c);
 done:
-    (void)ok;
-    oct_session_free(ss);
-    oct_session_free(si);
     oct_plan_free(plan);
-    oct_model_free(m);
     free(model);
     free(x);
     free(r);
     free(wt);
     free(bias);
-    free(ysim);
-    return 0;
 }
 
 int main(void) {
@@ -493,10 +247,10 @@ int main(void) {
          0, 0, 0, 0, VAR_PER_TENSOR},
         {"per-tensor weights, depthwise 13, int8 out", 1, 13, 33, 33, 13, 3, 3, 2, 1, 1, 13, 1,
          ACT_NONE, 1, 0, 1, 0, VAR_PER_TENSOR},
-        {"4-bit weights 13->127 3x3 silu", 1, 13, 33, 33, 127, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 0, 0,
-         0, VAR_W4},
-        {"4-bit weights, relu input depthwise 32", 1, 32, 33, 33, 32, 3, 3, 1, 1, 1, 32, 1, ACT_NONE,
-         1, 0, 0, 0, VAR_W4},
+        {"4-bit weights 13->127 3x3 silu", 1, 13, 33, 33, 127, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 0,
+         0, 0, VAR_W4},
+        {"4-bit weights, relu input depthwise 32", 1, 32, 33, 33, 32, 3, 3, 1, 1, 1, 32, 1,
+         ACT_NONE, 1, 0, 0, 0, VAR_W4},
         {"6-bit weights 64->16 3x3, int8 out", 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0,
          1, 0, VAR_W6},
         {"relu input 1x1 no bias", 1, 3, 33, 33, 13, 1, 1, 1, 1, 0, 1, 0, ACT_SILU, 1, 0, 0, 0, 0},

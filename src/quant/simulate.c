@@ -107,24 +107,32 @@ void oct_sim_free(oct_sim *s) {
 const oct_exec_int8 *oct_sim_int8(const oct_sim *s) { return s && s->real_int8 ? &s->q : NULL; }
 
 /* The per-output-channel scales the simulation is about to quantize a Conv
- * weight, or a MatMul / Gemm 2-D weight, with (the same call
- * oct_sim_quantize_weight makes), expanded to one per output channel (Conv)
- * or output column (MatMul, Gemm) when the plan quantizes weights per
- * tensor. The INT8 kernel recovers its codes from the fake-quantized weight
- * with these, so a 4-bit plan's kernel must get amax / 7, not amax / 127. */
+ * or ConvTranspose weight, or a MatMul / Gemm 2-D weight, with (the same
+ * call oct_sim_quantize_weight makes), expanded to one per output channel
+ * (Conv, ConvTranspose) or output column (MatMul, Gemm) when the weight is
+ * quantized per tensor. ConvTranspose weights are [C_in, C_out/g, k...]:
+ * axis 1 holds the output channels when group == 1; with groups the weight
+ * is quantized per tensor (quant/weights.h), so every one of the
+ * C_out = dims[1] * group channels gets that scale. The INT8 kernel
+ * recovers its codes from the fake-quantized weight with these, so a 4-bit
+ * plan's kernel must get amax / 7, not amax / 127. */
 static oct_status record_weight_scales(oct_sim *s, int node, const oct_node *n, const oct_tensor *w,
                                        int per_tensor, int bits, oct_error *err) {
-    int conv = !strcmp(n->op_type, "Conv");
+    int conv = !strcmp(n->op_type, "Conv"), deconv = !strcmp(n->op_type, "ConvTranspose");
     int mm = !strcmp(n->op_type, "MatMul") || !strcmp(n->op_type, "Gemm");
     /* the INT8 kernels take 2-D matrix weights only (dnnl_matmul_int8.c) */
-    if (!(conv && w->ndim >= 3) && !(mm && w->ndim == 2)) return OCT_OK;
+    if (!((conv || deconv) && w->ndim >= 3) && !(mm && w->ndim == 2)) return OCT_OK;
     if (w->dtype != OCT_FLOAT || !w->data || w->dims[0] < 1 || w->dims[w->ndim - 1] < 1)
         return OCT_OK;
     int64_t trans_b = !strcmp(n->op_type, "Gemm") ? oct_attr_int(n, "transB", 0) : 0;
-    int axis = oct_weight_channel_axis(n->op_type, w->ndim, oct_attr_int(n, "group", 1), trans_b,
-                                       per_tensor ? OCT_WEIGHTS_PER_TENSOR : OCT_WEIGHTS_PER_CHANNEL);
+    int64_t group = oct_attr_int(n, "group", 1);
+    int axis =
+        oct_weight_channel_axis(n->op_type, w->ndim, group, trans_b,
+                                per_tensor ? OCT_WEIGHTS_PER_TENSOR : OCT_WEIGHTS_PER_CHANNEL);
     size_t ns = oct_weight_n_scales(w->ndim, w->dims, axis);
-    int64_t oc = conv ? w->dims[0] : w->dims[trans_b ? 0 : 1];
+    int64_t oc = conv ? w->dims[0] : deconv ? w->dims[1] * group : w->dims[trans_b ? 0 : 1];
+    /* an invalid group: the node fails elsewhere, no INT8 kernel for it */
+    if (oc < 1 || (ns != 1 && ns != (size_t)oc)) return OCT_OK;
     float *sc = malloc(sizeof(float) * (size_t)oc);
     if (!sc || !ns) {
         free(sc);

@@ -125,7 +125,8 @@ static oct_status dnnl_create(oct_exec *x, int node, oct_kernel **k, oct_error *
     oct_status st = OCT_OK;
     /* INT8 first where the session's plan allows it; declined nodes take
      * the FP32 kernel (the simulation of the node). */
-    if (x->int8 && !strcmp(n->op_type, "Conv")) st = oct_dnnl_conv_int8_create(x, node, k, err);
+    if (x->int8 && (!strcmp(n->op_type, "Conv") || !strcmp(n->op_type, "ConvTranspose")))
+        st = oct_dnnl_conv_int8_create(x, node, k, err);
     else if (x->int8 && (!strcmp(n->op_type, "MatMul") || !strcmp(n->op_type, "Gemm")))
         st = oct_dnnl_matmul_int8_create(x, node, k, err);
     if (st || *k) {

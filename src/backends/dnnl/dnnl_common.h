@@ -85,8 +85,9 @@ oct_status oct_dnnl_deconv_gemm_create(oct_exec *x, int node, oct_kernel **k, oc
  * the residual values of ops, channels-last) and its one channels-last output. */
 void oct_dnnl_conv_wire(oct_kernel *k, int node, int src, const int *absorbed, int n_abs,
                         const oct_dnnl_post_op *ops, int n_ops, int out);
-/* INT8 Conv for sessions with x->int8 (declines, *k NULL, when the plan does
- * not make the node an INT8 Conv on a symmetric int8 input). */
+/* INT8 Conv and ConvTranspose for sessions with x->int8 (declines, *k NULL,
+ * when the plan does not make the node an INT8 Conv / ConvTranspose on a
+ * symmetric int8 input, or oneDNN has no exact INT8 kernel for it). */
 oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
 /* INT8 MatMul / Gemm on a constant 2-D weight, same conditions and the same
  * u8 passes as the Conv (src/backends/dnnl/dnnl_matmul_int8.c). */
@@ -96,6 +97,12 @@ oct_status oct_dnnl_matmul_int8_create(oct_exec *x, int node, oct_kernel **k, oc
  * it clamps at 0 or above, so its int8 codes are 0..127 and one u8 pass
  * suffices. */
 int oct_dnnl_nonnegative(const oct_graph *g, int v);
+/* 1 when INT8 value v (4-D, not a graph output) is read only by INT8 Convs
+ * as their data input, so its producer may write it as int8 codes
+ * (OCT_LAYOUT_NHWC_Q8; src/backends/dnnl/dnnl_int8_q8.c). */
+int oct_dnnl_q8_output(const oct_exec *x, int v);
+/* q = p - n, p and n in 0..128, over count codes (threaded). */
+void oct_dnnl_q8_split(oct_pool *pool, const int8_t *q, uint8_t *p, uint8_t *n, int64_t count);
 /* The f32 -> u8 reorder of kernel input 0 into buf with scale `scale`
  * (rounds to nearest even and saturates to 0..255; codes here never exceed
  * 128). */

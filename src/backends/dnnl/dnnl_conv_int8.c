@@ -1,10 +1,14 @@
-/* INT8 Conv on oneDNN for sessions that run a plan with real INT8 kernels
- * (oct_session_create_int8). Same results as the simulation up to float
- * rounding:
+/* INT8 Conv and ConvTranspose on oneDNN for sessions that run a plan with
+ * real INT8 kernels (oct_session_create_int8). Same results as the
+ * simulation up to float rounding:
  *
  *   simulation  y = post_ops(conv(q_x * s_x, q_w * s_w[oc]) + b)   (fp32)
  *   here        y = post_ops(s_x * s_w[oc] * acc_s32 + b),
  *               acc_s32 = sum q_x * q_w                            (exact)
+ *
+ * (conv: a convolution or a deconvolution; the two differ only in the
+ * oneDNN descriptor and in where the weight keeps its output channel, see
+ * weight_codes; everything else below is the same code for both.)
  *
  * q_x are the input's int8 codes under the plan scale s_x. The session's
  * observer fake-quantizes every INT8 tensor where it is produced (as in the
@@ -12,7 +16,8 @@
  * x * (1 / s_x), rounded to nearest even and saturated, recovers q_x exactly
  * (the product is within a few float ulps of an integer <= 128). q_w and
  * s_w are the codes and scales of quant/weights.h: the graph holds the
- * fake-quantized weights and the simulation recorded the scales.
+ * fake-quantized weights and the simulation recorded the scales, one per
+ * output channel (record_weight_scales in quant/simulate.c).
  *
  * Why u8 sources, and two passes for signed inputs: without VNNI, oneDNN's
  * x86 INT8 convolutions multiply with vpmaddubsw (u8 x s8 pairs summed with
@@ -20,7 +25,9 @@
  * the weights (weights memory "scale_adjust" 0.5) so the pairs cannot
  * saturate, which rounds every odd weight code: 7-bit weights, not the
  * plan's. A u8 source of at most 128 with |q_w| <= 127 cannot saturate
- * (2 * 128 * 127 < 32767) and needs no adjustment, so:
+ * (2 * 128 * 127 < 32767) and needs no adjustment (measured exact for
+ * oneDNN 2.6's AVX2 u8 x s8 deconvolution too, jit_uni_deconv and the
+ * grouped gemm_s8u8s32 one; codes up to 255 are not), so:
  *   - an input proven non-negative (Relu, Clip(min >= 0), Sigmoid,
  *     HardSigmoid produce it) runs as one u8 convolution;
  *   - any other input is split, q_x = p - n with p = max(q_x, 0) in 0..127
@@ -123,19 +130,34 @@ oct_status oct_dnnl_int8_quantize(oct_dnnl *d, oct_dnnl_prim *p, const dnnl_memo
     return st;
 }
 
+/* The int8 codes of the (fake-quantized) weight, in its ONNX layout, each
+ * under its output channel's scale. Group gi's block is contiguous in both
+ * layouts: Conv's [OC/g][C/g][taps] keeps the output channel outermost,
+ * ConvTranspose's [C/g][OC/g][taps] second, and its output channel
+ * gi * OC/g + j is index j of that block. */
+static void weight_codes(const oct_dnnl_conv_geom *gm, const float *w, const float *s_w,
+                         int8_t *q) {
+    size_t G = (size_t)gm->group, cg = (size_t)(gm->C / gm->group),
+           ocg = (size_t)(gm->OC / gm->group), taps = (size_t)(gm->KH * gm->KW);
+    size_t outer = gm->deconv ? cg : 1, inner = gm->deconv ? taps : cg * taps;
+    for (size_t gi = 0; gi < G; gi++)
+        oct_quantize_s8_channels(w + gi * cg * ocg * taps, q + gi * cg * ocg * taps, outer, ocg,
+                                 inner, s_w + gi * ocg);
+}
+
 oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oct_error *err) {
     *out = NULL;
     const oct_exec_int8 *q8 = x->int8;
     oct_graph *g = x->g;
     const oct_node *n = &g->nodes[node];
-    if (!q8 || node >= q8->n_nodes || !q8->w_scales[node] || strcmp(n->op_type, "Conv"))
+    if (!q8 || node >= q8->n_nodes || !q8->w_scales[node] ||
+        (strcmp(n->op_type, "Conv") && strcmp(n->op_type, "ConvTranspose")))
         return OCT_OK;
     if (n->n_in < 2 || n->in[0] < 0 || n->in[0] >= q8->n_values) return OCT_OK;
     float s_x = q8->act_scale[n->in[0]];
     if (!(s_x > 0)) return OCT_OK; /* input not a symmetric int8 tensor: simulated */
     oct_dnnl_conv_geom gm;
-    if (!oct_dnnl_conv_geometry(x, node, &gm) || gm.deconv || q8->n_w_scales[node] != gm.OC)
-        return OCT_OK;
+    if (!oct_dnnl_conv_geometry(x, node, &gm) || q8->n_w_scales[node] != gm.OC) return OCT_OK;
     const float *s_w = q8->w_scales[node];
     const oct_value *W = &g->values[n->in[1]];
     const oct_value *B = gm.has_bias ? &g->values[n->in[2]] : NULL;
@@ -174,12 +196,16 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
     dnnl_memory_desc_init_by_tag(&f32_md, 4, sd, dnnl_f32, dnnl_nhwc);
     dnnl_memory_desc_init_by_tag(&u8_md, 4, sd, dnnl_u8, dnnl_nhwc);
     dnnl_memory_desc_init_by_tag(&dst_md, 4, dd, dnnl_f32, dnnl_nhwc);
+    /* the codes keep the ONNX layout (weight_codes): oneDNN's logical
+     * weights are (g)oihw for both kinds, ConvTranspose's plain order is
+     * (g)iohw, as in the FP32 kernel */
     if (G > 1) {
         dnnl_memory_desc_init_by_tag(&w_md, 5, wd5, dnnl_s8, dnnl_format_tag_any);
-        dnnl_memory_desc_init_by_tag(&w_plain, 5, wd5, dnnl_s8, dnnl_goihw);
+        dnnl_memory_desc_init_by_tag(&w_plain, 5, wd5, dnnl_s8,
+                                     gm.deconv ? dnnl_giohw : dnnl_goihw);
     } else {
         dnnl_memory_desc_init_by_tag(&w_md, 4, wd4, dnnl_s8, dnnl_format_tag_any);
-        dnnl_memory_desc_init_by_tag(&w_plain, 4, wd4, dnnl_s8, dnnl_oihw);
+        dnnl_memory_desc_init_by_tag(&w_plain, 4, wd4, dnnl_s8, gm.deconv ? dnnl_iohw : dnnl_oihw);
     }
     dnnl_memory_desc_init_by_tag(&b_md, 1, bd, dnnl_f32, dnnl_x);
     dnnl_dims_t ds = {gm.strides[0], gm.strides[1]}, dl = {gm.dil[0] - 1, gm.dil[1] - 1},
@@ -209,7 +235,7 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
         if (!isnormal(scales[c])) st = OCT_E_UNSUPPORTED;
         if (!st && B) bias[c] = ((const float *)B->t.data)[c] / scales[c];
     }
-    if (!st) oct_quantize_s8_channels(W->t.data, codes, 1, (size_t)OC, per_oc, s_w);
+    if (!st) weight_codes(&gm, W->t.data, s_w, codes);
 
     if (k) k->split = split;
     int n_res = 0;
@@ -220,9 +246,16 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
         if (st) break;
         dnnl_convolution_desc_t cd;
         int with_bias = B && h == 0;
-        if (dnnl_dilated_convolution_forward_desc_init(
-                &cd, dnnl_forward_inference, dnnl_convolution_direct, &u8_md, &w_md,
-                with_bias ? &b_md : NULL, &dst_md, ds, dl, pdl, pdr) != dnnl_success) {
+        const dnnl_memory_desc_t *bp = with_bias ? &b_md : NULL;
+        dnnl_status_t init =
+            gm.deconv
+                ? dnnl_dilated_deconvolution_forward_desc_init(&cd, dnnl_forward_inference,
+                                                               dnnl_deconvolution_direct, &u8_md,
+                                                               &w_md, bp, &dst_md, ds, dl, pdl, pdr)
+                : dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference,
+                                                             dnnl_convolution_direct, &u8_md, &w_md,
+                                                             bp, &dst_md, ds, dl, pdl, pdr);
+        if (init != dnnl_success) {
             st = OCT_E_UNSUPPORTED;
             break;
         }
