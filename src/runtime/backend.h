@@ -16,10 +16,15 @@
 #include "graph/ir.h"
 #include "runtime/threadpool.h"
 
-typedef enum oct_layout { OCT_LAYOUT_PLAIN = 0, OCT_LAYOUT_NHWC = 1 } oct_layout;
+/* NHWC_Q8: a 4-D INT8 tensor kept as its int8 codes, channels-last,
+ * code = clamp(round_half_even(x / act_scale[v]), -128, 127) (runtime INT8
+ * sessions, between INT8 kernels). While a value is stored so its tensor's
+ * dtype is OCT_INT8; readers that do not accept it get a float copy. */
+typedef enum oct_layout { OCT_LAYOUT_PLAIN = 0, OCT_LAYOUT_NHWC = 1, OCT_LAYOUT_NHWC_Q8 = 2 } oct_layout;
 
 #define OCT_ACCEPT_PLAIN 1
 #define OCT_ACCEPT_NHWC 2
+#define OCT_ACCEPT_NHWC_Q8 4
 
 #define OCT_KERNEL_MAX_IN 64
 #define OCT_KERNEL_MAX_OUT 16

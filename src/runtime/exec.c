@@ -58,30 +58,41 @@ static oct_status grow_layouts(oct_plan_exec *p, oct_error *err) {
     return OCT_OK;
 }
 
+float oct_exec_act_scale(const oct_exec *x, int v) {
+    const oct_exec_int8 *q = x->int8;
+    return q && v >= 0 && v < q->n_values ? q->act_scale[v] : 0.0f;
+}
+
+static const char *layout_name(oct_layout l) {
+    return l == OCT_LAYOUT_NHWC ? "nhwc" : l == OCT_LAYOUT_NHWC_Q8 ? "nhwc-q8" : "plain";
+}
+
 /* A copy of value v in another layout, made once and shared by readers. */
 static oct_status convert(oct_plan_exec *p, int v, oct_layout to, int *shadow, oct_error *err) {
     oct_graph *g = p->x.g;
     char hint[600];
-    snprintf(hint, sizeof hint, "%s/%s", g->values[v].name, to == OCT_LAYOUT_NHWC ? "nhwc" : "plain");
+    snprintf(hint, sizeof hint, "%s/%s", g->values[v].name, layout_name(to));
     int s = oct_graph_find(g, hint);
     if (s < 0) {
         s = oct_graph_value(g, hint);
         if (s < 0) return oct_fail(err, OCT_E_NOMEM, "out of memory");
         OCT_TRY(grow_layouts(p, err));
         oct_value *sv = &g->values[s], *src = &g->values[v];
-        oct_tensor_set_shape(&sv->t, src->t.dtype, src->t.ndim, src->t.dims);
+        /* int8 codes on one side only: the copy is the other type */
+        oct_dtype dt = to == OCT_LAYOUT_NHWC_Q8 ? OCT_INT8
+                       : p->x.layout[v] == OCT_LAYOUT_NHWC_Q8 ? OCT_FLOAT
+                                                               : src->t.dtype;
+        oct_tensor_set_shape(&sv->t, dt, src->t.ndim, src->t.dims);
         sv->shape_known = 1;
         sv->is_shadow = 1;
         oct_kernel *k = NULL;
-        OCT_TRY(oct_cpu_reorder_create(&p->x, v, p->x.layout[v], s, to, &k, err));
+        OCT_TRY(oct_cpu_reorder_create(&p->x, v, p->x.layout[v], s, to, oct_exec_act_scale(&p->x, v), &k, err));
         p->x.layout[s] = to;
         OCT_TRY(push_step(p, k, err));
     }
     *shadow = s;
     return OCT_OK;
 }
-
-static const char *layout_name(oct_layout l) { return l == OCT_LAYOUT_NHWC ? "nhwc" : "plain"; }
 
 static oct_status plan_memory(oct_plan_exec *p, oct_error *err);
 static void print_profile(const oct_plan_exec *p);
@@ -126,9 +137,15 @@ oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force
             int v = k->in_values[j];
             if (v < 0) continue;
             oct_layout cur = p->x.layout[v];
-            unsigned bit = cur == OCT_LAYOUT_NHWC ? OCT_ACCEPT_NHWC : OCT_ACCEPT_PLAIN;
+            unsigned bit = cur == OCT_LAYOUT_NHWC      ? OCT_ACCEPT_NHWC
+                           : cur == OCT_LAYOUT_NHWC_Q8 ? OCT_ACCEPT_NHWC_Q8
+                                                       : OCT_ACCEPT_PLAIN;
             if (k->in_accept[j] & bit) continue;
-            oct_layout want = (k->in_accept[j] & OCT_ACCEPT_PLAIN) ? OCT_LAYOUT_PLAIN : OCT_LAYOUT_NHWC;
+            /* a float reader of int8 codes reads them channels-last if it can */
+            oct_layout want = (k->in_accept[j] & OCT_ACCEPT_NHWC) && cur == OCT_LAYOUT_NHWC_Q8 ? OCT_LAYOUT_NHWC
+                              : (k->in_accept[j] & OCT_ACCEPT_PLAIN)                          ? OCT_LAYOUT_PLAIN
+                              : (k->in_accept[j] & OCT_ACCEPT_NHWC)                           ? OCT_LAYOUT_NHWC
+                                                                                              : OCT_LAYOUT_NHWC_Q8;
             st = convert(p, v, want, &k->in_values[j], err);
         }
         if (st) {
@@ -150,7 +167,9 @@ oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force
                     st = st ? st : oct_fail(err, OCT_E_NOMEM, "out of memory");
                     break;
                 }
-                oct_tensor_set_shape(&g->values[t].t, g->values[v].t.dtype, g->values[v].t.ndim, g->values[v].t.dims);
+                oct_tensor_set_shape(&g->values[t].t,
+                                     k->out_layout[o] == OCT_LAYOUT_NHWC_Q8 ? OCT_INT8 : g->values[v].t.dtype,
+                                     g->values[v].t.ndim, g->values[v].t.dims);
                 g->values[t].shape_known = 1;
                 g->values[t].is_shadow = 1;
                 g->values[t].producer = k->node;
@@ -159,6 +178,7 @@ oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force
                 v = t;
             }
             p->x.layout[v] = k->out_layout[o];
+            if (k->out_layout[o] == OCT_LAYOUT_NHWC_Q8) g->values[v].t.dtype = OCT_INT8;
         }
         if (st || (st = push_step(p, k, err))) {
             if (st) k->destroy(k);
@@ -176,7 +196,8 @@ oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force
         for (int o = 0; o < k->n_out && !st; o++) {
             if (post[o] < 0) continue;
             oct_kernel *r = NULL;
-            st = oct_cpu_reorder_create(&p->x, k->out_values[o], k->out_layout[o], post[o], OCT_LAYOUT_PLAIN, &r, err);
+            st = oct_cpu_reorder_create(&p->x, k->out_values[o], k->out_layout[o], post[o], OCT_LAYOUT_PLAIN,
+                                        oct_exec_act_scale(&p->x, post[o]), &r, err);
             if (!st) st = push_step(p, r, err);
             p->x.layout[post[o]] = OCT_LAYOUT_PLAIN;
         }

@@ -36,8 +36,11 @@ oct_status oct_exec_run(oct_plan_exec *p, oct_step_observer obs, void *user, oct
 /* Output preparation for kernels: planned buffers are kept (zeroed when
  * asked), others are (re)allocated. */
 oct_status oct_exec_prepare_output(oct_tensor *t, int zero);
-/* Creates a conversion kernel (cpu backend) from value `from` to `to`. */
+/* Creates a conversion kernel (cpu backend) from value `from` to `to`;
+ * scale: the int8 scale when either side is OCT_LAYOUT_NHWC_Q8. */
 oct_status oct_cpu_reorder_create(oct_exec *x, int from, oct_layout from_l, int to, oct_layout to_l,
-                                  oct_kernel **k, oct_error *err);
+                                  float scale, oct_kernel **k, oct_error *err);
+/* The symmetric int8 scale of value v in an INT8 session, else 0. */
+float oct_exec_act_scale(const oct_exec *x, int v);
 
 #endif
