@@ -52,7 +52,8 @@ static oct_status grow_layouts(oct_plan_exec *p, oct_error *err) {
     int nc = p->x.g->n_values * 2 + 64;
     oct_layout *nl = realloc(p->x.layout, sizeof *nl * (size_t)nc);
     if (!nl) return oct_fail(err, OCT_E_NOMEM, "out of memory");
-    for (int i = p->layout_cap; i < nc; i++) nl[i] = OCT_LAYOUT_PLAIN;
+    for (int i = p->layout_cap; i < nc; i++)
+        nl[i] = OCT_LAYOUT_PLAIN;
     p->x.layout = nl;
     p->layout_cap = nc;
     return OCT_OK;
@@ -79,14 +80,15 @@ static oct_status convert(oct_plan_exec *p, int v, oct_layout to, int *shadow, o
         OCT_TRY(grow_layouts(p, err));
         oct_value *sv = &g->values[s], *src = &g->values[v];
         /* int8 codes on one side only: the copy is the other type */
-        oct_dtype dt = to == OCT_LAYOUT_NHWC_Q8 ? OCT_INT8
+        oct_dtype dt = to == OCT_LAYOUT_NHWC_Q8               ? OCT_INT8
                        : p->x.layout[v] == OCT_LAYOUT_NHWC_Q8 ? OCT_FLOAT
-                                                               : src->t.dtype;
+                                                              : src->t.dtype;
         oct_tensor_set_shape(&sv->t, dt, src->t.ndim, src->t.dims);
         sv->shape_known = 1;
         sv->is_shadow = 1;
         oct_kernel *k = NULL;
-        OCT_TRY(oct_cpu_reorder_create(&p->x, v, p->x.layout[v], s, to, oct_exec_act_scale(&p->x, v), &k, err));
+        OCT_TRY(oct_cpu_reorder_create(&p->x, v, p->x.layout[v], s, to,
+                                       oct_exec_act_scale(&p->x, v), &k, err));
         p->x.layout[s] = to;
         OCT_TRY(push_step(p, k, err));
     }
@@ -97,8 +99,9 @@ static oct_status convert(oct_plan_exec *p, int v, oct_layout to, int *shadow, o
 static oct_status plan_memory(oct_plan_exec *p, oct_error *err);
 static void print_profile(const oct_plan_exec *p);
 
-oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force_reference, int verbose,
-                          const unsigned char *keep, const oct_exec_int8 *int8, oct_error *err) {
+oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force_reference,
+                          int verbose, const unsigned char *keep, const oct_exec_int8 *int8,
+                          oct_error *err) {
     memset(p, 0, sizeof *p);
     p->x.g = g;
     p->x.keep = keep;
@@ -124,14 +127,16 @@ oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force
     for (int i = 0; i < n_nodes && !st; i++) {
         if (absorbed[i] || g->nodes[i].dead) continue;
         oct_kernel *k = NULL;
-        for (int b = 0; b < p->n_backends && !k && !st; b++) st = p->backends[b]->create(&p->x, i, &k, err);
+        for (int b = 0; b < p->n_backends && !k && !st; b++)
+            st = p->backends[b]->create(&p->x, i, &k, err);
         if (st) break;
         if (!k) {
             st = oct_fail(err, OCT_E_UNSUPPORTED, "node '%s': unsupported op %s", g->nodes[i].name,
                           g->nodes[i].op_type);
             break;
         }
-        for (int a = 0; a < k->n_absorbed; a++) absorbed[k->absorbed[a]] = 1;
+        for (int a = 0; a < k->n_absorbed; a++)
+            absorbed[k->absorbed[a]] = 1;
         if ((st = grow_layouts(p, err))) break;
         for (int j = 0; j < k->n_in && !st; j++) {
             int v = k->in_values[j];
@@ -142,10 +147,11 @@ oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force
                                                        : OCT_ACCEPT_PLAIN;
             if (k->in_accept[j] & bit) continue;
             /* a float reader of int8 codes reads them channels-last if it can */
-            oct_layout want = (k->in_accept[j] & OCT_ACCEPT_NHWC) && cur == OCT_LAYOUT_NHWC_Q8 ? OCT_LAYOUT_NHWC
-                              : (k->in_accept[j] & OCT_ACCEPT_PLAIN)                          ? OCT_LAYOUT_PLAIN
-                              : (k->in_accept[j] & OCT_ACCEPT_NHWC)                           ? OCT_LAYOUT_NHWC
-                                                                                              : OCT_LAYOUT_NHWC_Q8;
+            oct_layout want = (k->in_accept[j] & OCT_ACCEPT_NHWC) && cur == OCT_LAYOUT_NHWC_Q8
+                                  ? OCT_LAYOUT_NHWC
+                              : (k->in_accept[j] & OCT_ACCEPT_PLAIN) ? OCT_LAYOUT_PLAIN
+                              : (k->in_accept[j] & OCT_ACCEPT_NHWC)  ? OCT_LAYOUT_NHWC
+                                                                     : OCT_LAYOUT_NHWC_Q8;
             st = convert(p, v, want, &k->in_values[j], err);
         }
         if (st) {
@@ -168,7 +174,8 @@ oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force
                     break;
                 }
                 oct_tensor_set_shape(&g->values[t].t,
-                                     k->out_layout[o] == OCT_LAYOUT_NHWC_Q8 ? OCT_INT8 : g->values[v].t.dtype,
+                                     k->out_layout[o] == OCT_LAYOUT_NHWC_Q8 ? OCT_INT8
+                                                                            : g->values[v].t.dtype,
                                      g->values[v].t.ndim, g->values[v].t.dims);
                 g->values[t].shape_known = 1;
                 g->values[t].is_shadow = 1;
@@ -185,8 +192,8 @@ oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force
             break;
         }
         if (verbose) {
-            fprintf(stderr, "octet: step %d: node '%s' (%s) -> %s", p->n_steps - 1, g->nodes[i].name,
-                    g->nodes[i].op_type, k->impl);
+            fprintf(stderr, "octet: step %d: node '%s' (%s) -> %s", p->n_steps - 1,
+                    g->nodes[i].name, g->nodes[i].op_type, k->impl);
             for (int a = 0; a < k->n_absorbed; a++)
                 fprintf(stderr, " +%s", g->nodes[k->absorbed[a]].op_type);
             if (k->n_out > 0 && k->out_values[0] >= 0)
@@ -196,8 +203,9 @@ oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force
         for (int o = 0; o < k->n_out && !st; o++) {
             if (post[o] < 0) continue;
             oct_kernel *r = NULL;
-            st = oct_cpu_reorder_create(&p->x, k->out_values[o], k->out_layout[o], post[o], OCT_LAYOUT_PLAIN,
-                                        oct_exec_act_scale(&p->x, post[o]), &r, err);
+            st = oct_cpu_reorder_create(&p->x, k->out_values[o], k->out_layout[o], post[o],
+                                        OCT_LAYOUT_PLAIN, oct_exec_act_scale(&p->x, post[o]), &r,
+                                        err);
             if (!st) st = push_step(p, r, err);
             p->x.layout[post[o]] = OCT_LAYOUT_PLAIN;
         }
@@ -205,9 +213,11 @@ oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force
     free(absorbed);
     if (!st) st = plan_memory(p, err);
     const char *prof = getenv("OCTET_PROFILE");
-    if (!st && prof && *prof && strcmp(prof, "0")) p->step_ms = calloc((size_t)p->n_steps + 1, sizeof(double));
+    if (!st && prof && *prof && strcmp(prof, "0"))
+        p->step_ms = calloc((size_t)p->n_steps + 1, sizeof(double));
     if (!st && verbose)
-        fprintf(stderr, "octet: %d steps, arena %.2f MiB\n", p->n_steps, p->arena_bytes / 1048576.0);
+        fprintf(stderr, "octet: %d steps, arena %.2f MiB\n", p->n_steps,
+                p->arena_bytes / 1048576.0);
     return st;
 }
 
@@ -229,7 +239,8 @@ static int cmp_size(const void *a, const void *b) {
 static oct_status plan_memory(oct_plan_exec *p, oct_error *err) {
     oct_graph *g = p->x.g;
     int nv = g->n_values;
-    int *first = malloc(sizeof(int) * (size_t)(nv + 1)), *last = malloc(sizeof(int) * (size_t)(nv + 1));
+    int *first = malloc(sizeof(int) * (size_t)(nv + 1)),
+        *last = malloc(sizeof(int) * (size_t)(nv + 1));
     interval *iv = malloc(sizeof *iv * (size_t)(nv + 1));
     if (!first || !last || !iv) {
         free(first);
@@ -237,7 +248,8 @@ static oct_status plan_memory(oct_plan_exec *p, oct_error *err) {
         free(iv);
         return oct_fail(err, OCT_E_NOMEM, "out of memory");
     }
-    for (int v = 0; v < nv; v++) first[v] = last[v] = -1;
+    for (int v = 0; v < nv; v++)
+        first[v] = last[v] = -1;
     for (int s = 0; s < p->n_steps; s++) {
         oct_kernel *k = p->steps[s];
         for (int o = 0; o < k->n_out; o++) {
@@ -252,7 +264,8 @@ static oct_status plan_memory(oct_plan_exec *p, oct_error *err) {
     int n = 0;
     for (int v = 0; v < nv; v++) {
         oct_value *val = &g->values[v];
-        if (first[v] < 0 || val->is_const || val->is_input || val->is_output || !val->shape_known) continue;
+        if (first[v] < 0 || val->is_const || val->is_input || val->is_output || !val->shape_known)
+            continue;
         int dyn = val->producer >= 0 && g->nodes[val->producer].dynamic;
         if (dyn) continue;
         size_t sz = oct_nbytes(&val->t);
@@ -289,7 +302,8 @@ static oct_status plan_memory(oct_plan_exec *p, oct_error *err) {
             free(first);
             free(last);
             free(iv);
-            return oct_fail(err, OCT_E_NOMEM, "cannot allocate the %zu-byte activation arena", total);
+            return oct_fail(err, OCT_E_NOMEM, "cannot allocate the %zu-byte activation arena",
+                            total);
         }
     }
     for (int i = 0; i < n; i++) {
@@ -308,7 +322,8 @@ static oct_status plan_memory(oct_plan_exec *p, oct_error *err) {
 void oct_exec_free(oct_plan_exec *p) {
     if (p->step_ms) print_profile(p);
     free(p->step_ms);
-    for (int s = 0; s < p->n_steps; s++) p->steps[s]->destroy(p->steps[s]);
+    for (int s = 0; s < p->n_steps; s++)
+        p->steps[s]->destroy(p->steps[s]);
     for (int b = 0; b < p->n_backends; b++)
         if (p->backends[b]->fini) p->backends[b]->fini(&p->x);
     free(p->steps);
@@ -317,7 +332,8 @@ void oct_exec_free(oct_plan_exec *p) {
         /* planned tensors point into the arena: detach them first */
         for (int v = 0; v < p->x.g->n_values; v++) {
             oct_tensor *t = &p->x.g->values[v].t;
-            if (!t->owned && (unsigned char *)t->data >= p->arena && (unsigned char *)t->data < p->arena + p->arena_bytes)
+            if (!t->owned && (unsigned char *)t->data >= p->arena &&
+                (unsigned char *)t->data < p->arena + p->arena_bytes)
                 t->data = NULL;
         }
     }
@@ -354,8 +370,10 @@ oct_status oct_exec_run(oct_plan_exec *p, oct_step_observer obs, void *user, oct
 /* The profile: the most expensive steps, printed when the plan is freed. */
 static void print_profile(const oct_plan_exec *p) {
     double total = 0;
-    for (int s = 0; s < p->n_steps; s++) total += p->step_ms[s];
-    fprintf(stderr, "octet profile: %d runs, %.2f ms per run\n", p->runs, p->runs ? total / p->runs : 0);
+    for (int s = 0; s < p->n_steps; s++)
+        total += p->step_ms[s];
+    fprintf(stderr, "octet profile: %d runs, %.2f ms per run\n", p->runs,
+            p->runs ? total / p->runs : 0);
     char *done = calloc((size_t)p->n_steps + 1, 1);
     for (int r = 0; r < 25 && done; r++) {
         int best = -1;
@@ -377,7 +395,8 @@ static void print_profile(const oct_plan_exec *p) {
         const oct_kernel *k = p->steps[s];
         const char *op = k->node >= 0 ? p->x.g->nodes[k->node].op_type : "layout";
         int j = 0;
-        while (j < ng && (strcmp(gi[j], k->impl) || strcmp(go[j], op))) j++;
+        while (j < ng && (strcmp(gi[j], k->impl) || strcmp(go[j], op)))
+            j++;
         if (j == ng) {
             if (ng == MAX_GROUPS) continue;
             gi[ng] = k->impl;
@@ -393,8 +412,9 @@ static void print_profile(const oct_plan_exec *p) {
         int best = -1;
         for (int j = 0; j < ng; j++)
             if (gn[j] >= 0 && (best < 0 || gms[j] > gms[best])) best = j;
-        fprintf(stderr, "  %8.3f ms %5.1f%%  %-18s %-20s %d steps\n", p->runs ? gms[best] / p->runs : 0,
-                total > 0 ? 100 * gms[best] / total : 0, gi[best], go[best], gn[best]);
+        fprintf(stderr, "  %8.3f ms %5.1f%%  %-18s %-20s %d steps\n",
+                p->runs ? gms[best] / p->runs : 0, total > 0 ? 100 * gms[best] / total : 0,
+                gi[best], go[best], gn[best]);
         gn[best] = -1;
     }
     free(done);

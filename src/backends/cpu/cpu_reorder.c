@@ -92,10 +92,12 @@ static void q8_rows(void *ctx, int64_t b, int64_t e) {
             float *f = j->dst;
             if (j->plain) {
                 for (int64_t c = 0; c < C; c++)
-                    for (int64_t x = 0; x < W; x++) f[img + (c * H + y) * W + x] = (float)q[x * C + c] * s;
+                    for (int64_t x = 0; x < W; x++)
+                        f[img + (c * H + y) * W + x] = (float)q[x * C + c] * s;
             } else {
                 float *restrict d = f + row;
-                for (int64_t i = 0; i < W * C; i++) d[i] = (float)q[i] * s;
+                for (int64_t i = 0; i < W * C; i++)
+                    d[i] = (float)q[i] * s;
             }
         }
     }
@@ -107,12 +109,15 @@ static oct_status reorder_run(oct_kernel *kb, oct_exec *x, oct_error *err) {
     if ((k->from_l == OCT_LAYOUT_NHWC_Q8) != (k->to_l == OCT_LAYOUT_NHWC_Q8)) {
         int to_q8 = k->to_l == OCT_LAYOUT_NHWC_Q8;
         if (src->ndim != 4 || src->dtype != (to_q8 ? OCT_FLOAT : OCT_INT8) || !(k->scale > 0))
-            return oct_fail(err, OCT_E_UNSUPPORTED, "int8 code conversion of a %s tensor of rank %d",
+            return oct_fail(err, OCT_E_UNSUPPORTED,
+                            "int8 code conversion of a %s tensor of rank %d",
                             oct_dtype_name(src->dtype), src->ndim);
         oct_tensor_set_shape(dst, to_q8 ? OCT_INT8 : OCT_FLOAT, src->ndim, src->dims);
         OCT_TRY(oct_exec_prepare_output(dst, 0));
-        q8_job j = {src->data, dst->data, src->dims[1], src->dims[2], src->dims[3], k->scale, to_q8,
-                    (to_q8 ? k->from_l : k->to_l) == OCT_LAYOUT_PLAIN};
+        q8_job j = {src->data,    dst->data,
+                    src->dims[1], src->dims[2],
+                    src->dims[3], k->scale,
+                    to_q8,        (to_q8 ? k->from_l : k->to_l) == OCT_LAYOUT_PLAIN};
         oct_parallel_for(x->pool, src->dims[0] * src->dims[2], 4, q8_rows, &j);
         return OCT_OK;
     }

@@ -114,6 +114,7 @@ static void dnnl_fini(oct_exec *x) {
     if (!d) return;
     dnnl_stream_destroy(d->stream);
     dnnl_engine_destroy(d->engine);
+    free(d->scratch);
     free(d);
     x->dnnl = NULL;
 }

@@ -10,6 +10,10 @@
 typedef struct oct_dnnl {
     dnnl_engine_t engine;
     dnnl_stream_t stream;
+    /* f32 scratch shared by the kernels (they run one at a time), grown
+     * at run time: the p pass of a signed INT8 Conv writing int8 codes */
+    float *scratch;
+    size_t scratch_cap;
 } oct_dnnl;
 
 #define OCT_DNNL_MAX_ARGS 16

@@ -99,8 +99,9 @@ int oct_dnnl_conv_geometry(const oct_exec *x, int node, oct_dnnl_conv_geom *gm) 
     if (n->n_in < 2 || n->in[0] < 0 || n->in[1] < 0 || n->n_out < 1 || n->out[0] < 0) return 0;
     const oct_value *X = &g->values[n->in[0]], *W = &g->values[n->in[1]], *Y = &g->values[n->out[0]];
     const oct_value *B = n->n_in > 2 && n->in[2] >= 0 ? &g->values[n->in[2]] : NULL;
-    if (X->t.dtype != OCT_FLOAT || X->t.ndim != 4 || !W->is_const || W->t.dtype != OCT_FLOAT || W->t.ndim != 4)
-        return 0;
+    /* a float tensor may be kept as its int8 codes (OCT_LAYOUT_NHWC_Q8) */
+    int x_float = X->t.dtype == OCT_FLOAT || (X->t.dtype == OCT_INT8 && x->layout[n->in[0]] == OCT_LAYOUT_NHWC_Q8);
+    if (!x_float || X->t.ndim != 4 || !W->is_const || W->t.dtype != OCT_FLOAT || W->t.ndim != 4) return 0;
     if (B && (!B->is_const || B->t.dtype != OCT_FLOAT)) return 0;
     if (!Y->shape_known || Y->t.ndim != 4) return 0;
     int64_t group = oct_attr_int(n, "group", 1);

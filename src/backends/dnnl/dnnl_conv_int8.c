@@ -36,7 +36,17 @@
  * oneDNN v2 applies the output scale to (acc + bias), so the bias is given
  * as b / (s_x * s_w[oc]) (f32). The fused tail (activations, SiLU, residual
  * Add) is the FP32 path's (oct_dnnl_conv_fusion), applied after the
- * scaling, so the kernel writes the same f32 tensor the simulation does. */
+ * scaling, so the kernel writes the same f32 tensor the simulation does.
+ *
+ * Between INT8 Convs the tensor stays int8 codes (OCT_LAYOUT_NHWC_Q8, see
+ * dnnl_int8_q8.c): a Conv whose output only INT8 Convs read writes s8 (the
+ * tail, then * (1 / s_y); oneDNN's conversion to s8 rounds to nearest even
+ * and saturates, the simulation's fake quantization), and a Conv reading
+ * codes uses them as they are (a non-negative input is already its u8
+ * source) or splits them into p and n in one pass, without the f32
+ * reorders. A signed input writing codes cannot use the sum post-op (it
+ * would add onto rounded codes): its p pass writes f32 scratch, which the
+ * n pass adds as a binary post-op before the tail. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,9 +58,13 @@
 typedef struct {
     oct_kernel base;
     int split;             /* signed input: p and n passes */
-    oct_dnnl_prim q[2];    /* f32 -> u8 reorders: p, n */
+    int q8_in;             /* the input is int8 codes (OCT_LAYOUT_NHWC_Q8) */
+    oct_dnnl_prim q[2];    /* f32 -> u8 reorders: p, n (float input) */
     oct_dnnl_prim conv[2]; /* convolutions on p, n */
     unsigned char *buf[2]; /* the u8 sources */
+    int64_t src_count;     /* elements of the input */
+    size_t scratch_bytes;  /* > 0: p pass -> shared f32 scratch (codes out, split) */
+    int scratch_arg[2];    /* the scratch's arg index in conv[0], conv[1] */
     char impl[128];
 } int8_kernel;
 
@@ -58,8 +72,24 @@ static oct_status int8_run(oct_kernel *kb, oct_exec *x, oct_error *err) {
     int8_kernel *k = (int8_kernel *)kb;
     oct_tensor *y = oct_exec_tensor(x, k->base.out_values[0]);
     OCT_TRY(oct_exec_prepare_output(y, 0));
+    if (k->scratch_bytes) {
+        oct_dnnl *d = x->dnnl;
+        if (d->scratch_cap < k->scratch_bytes) {
+            float *ns = realloc(d->scratch, k->scratch_bytes);
+            if (!ns)
+                return oct_fail(err, OCT_E_NOMEM,
+                                "out of memory for the INT8 convolution's scratch");
+            d->scratch = ns;
+            d->scratch_cap = k->scratch_bytes;
+        }
+        for (int h = 0; h < 2; h++)
+            dnnl_memory_set_data_handle(k->conv[h].args[k->scratch_arg[h]].memory, d->scratch);
+    }
+    if (k->q8_in && k->split)
+        oct_dnnl_q8_split(x->pool, oct_exec_tensor(x, kb->in_values[0])->data, k->buf[0], k->buf[1],
+                          k->src_count);
     for (int h = 0; h < 1 + k->split; h++) {
-        OCT_TRY(oct_dnnl_execute(&k->q[h], kb, x, err));
+        if (!k->q8_in) OCT_TRY(oct_dnnl_execute(&k->q[h], kb, x, err));
         OCT_TRY(oct_dnnl_execute(&k->conv[h], kb, x, err));
     }
     return OCT_OK;
@@ -95,11 +125,29 @@ static int const_scalar_ge0(const oct_graph *g, const oct_node *n, int input) {
     return *(const float *)v->t.data >= 0;
 }
 
+/* 1 when a Q/DQ node's zero point (input 2) is absent or constant zeros. */
+static int zero_point_zero(const oct_graph *g, const oct_node *n) {
+    if (n->n_in < 3 || n->in[2] < 0) return 1;
+    const oct_value *z = &g->values[n->in[2]];
+    if (!z->is_const || !z->t.data || oct_dtype_size(z->t.dtype) != 1) return 0;
+    for (int64_t i = 0; i < oct_numel(&z->t); i++)
+        if (((const char *)z->t.data)[i]) return 0;
+    return 1;
+}
+
 int oct_dnnl_nonnegative(const oct_graph *g, int v) {
     int p = g->values[v].producer;
     if (p < 0) return 0;
     const oct_node *n = &g->nodes[p];
     if (n->domain[0] || n->n_out < 1 || n->out[0] != v) return 0;
+    /* a Q/DQ model: DequantizeLinear(QuantizeLinear(y)) with zero points 0
+     * is >= 0 where y is */
+    if (!strcmp(n->op_type, "DequantizeLinear") && n->in[0] >= 0 && zero_point_zero(g, n)) {
+        int q = g->values[n->in[0]].producer;
+        const oct_node *qn = q >= 0 ? &g->nodes[q] : NULL;
+        return qn && !qn->domain[0] && !strcmp(qn->op_type, "QuantizeLinear") && qn->in[0] >= 0 &&
+               zero_point_zero(g, qn) && oct_dnnl_nonnegative(g, qn->in[0]);
+    }
     if (!strcmp(n->op_type, "Relu") || !strcmp(n->op_type, "Sigmoid") ||
         !strcmp(n->op_type, "HardSigmoid"))
         return 1;
@@ -176,10 +224,16 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
      * scaled by s_y for the last product; a tail that already has a linear
      * or round leaves the quantization to the observer. */
     float s_y = cur < q8->n_values ? q8->act_scale[cur] : 0;
-    if (s_y > 0 && n_ops + 4 <= 12 && !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_linear) &&
-        !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_round) &&
-        !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_clip_v2) &&
-        !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_pow)) {
+    int q8_in = x->layout[n->in[0]] == OCT_LAYOUT_NHWC_Q8, q8_out = 0;
+    if (s_y > 0 && !gm.deconv && n_ops < 12 && oct_dnnl_q8_output(x, cur) &&
+        !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_linear)) {
+        ops[n_ops++] = (oct_dnnl_post_op){dnnl_eltwise_linear, 1.0f / s_y, 0, -1};
+        q8_out = 1;
+    } else if (s_y > 0 && n_ops + 4 <= 12 &&
+               !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_linear) &&
+               !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_round) &&
+               !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_clip_v2) &&
+               !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_pow)) {
         ops[n_ops++] = (oct_dnnl_post_op){dnnl_eltwise_linear, 1.0f / s_y, 0, -1};
         ops[n_ops++] = (oct_dnnl_post_op){dnnl_eltwise_round, 0, 0, -1};
         ops[n_ops++] = (oct_dnnl_post_op){dnnl_eltwise_clip_v2, -128.0f, 127.0f, -1};
@@ -190,12 +244,13 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
 
     oct_dnnl *d = x->dnnl;
     int64_t G = gm.group, OC = gm.OC, C = gm.C;
-    dnnl_memory_desc_t f32_md, u8_md, w_md, w_plain, b_md, dst_md;
+    dnnl_memory_desc_t f32_md, u8_md, w_md, w_plain, b_md, dst_md, y32_md;
     dnnl_dims_t sd = {gm.N, C, gm.H, gm.W}, dd = {gm.N, OC, gm.OH, gm.OW};
     dnnl_dims_t wd5 = {G, OC / G, C / G, gm.KH, gm.KW}, wd4 = {OC, C, gm.KH, gm.KW}, bd = {OC};
     dnnl_memory_desc_init_by_tag(&f32_md, 4, sd, dnnl_f32, dnnl_nhwc);
     dnnl_memory_desc_init_by_tag(&u8_md, 4, sd, dnnl_u8, dnnl_nhwc);
-    dnnl_memory_desc_init_by_tag(&dst_md, 4, dd, dnnl_f32, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&dst_md, 4, dd, q8_out ? dnnl_s8 : dnnl_f32, dnnl_nhwc);
+    dnnl_memory_desc_init_by_tag(&y32_md, 4, dd, dnnl_f32, dnnl_nhwc); /* residuals, scratch */
     /* the codes keep the ONNX layout (weight_codes): oneDNN's logical
      * weights are (g)oihw for both kinds, ConvTranspose's plain order is
      * (g)iohw, as in the FP32 kernel */
@@ -219,12 +274,16 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
     int8_t *codes = malloc((size_t)OC * per_oc + 1);
     int8_kernel *k = calloc(1, sizeof *k);
     size_t src_bytes = (size_t)(gm.N * C * gm.H * gm.W);
+    int own_src = !q8_in || split; /* else the codes are the u8 source */
     if (k) {
-        k->buf[0] = malloc(src_bytes + 64);
+        k->buf[0] = own_src ? malloc(src_bytes + 64) : NULL;
         k->buf[1] = split ? malloc(src_bytes + 64) : NULL;
+        k->q8_in = q8_in;
+        k->src_count = (int64_t)src_bytes;
+        if (split && q8_out) k->scratch_bytes = sizeof(float) * (size_t)(gm.N * OC * gm.OH * gm.OW);
     }
     oct_status st = OCT_OK;
-    if (!scales || (B && !bias) || !codes || !k || !k->buf[0] || (split && !k->buf[1]))
+    if (!scales || (B && !bias) || !codes || !k || (own_src && !k->buf[0]) || (split && !k->buf[1]))
         st = oct_fail(err, OCT_E_NOMEM, "node '%s': out of memory for the INT8 convolution",
                       n->name);
     for (int64_t c = 0; !st && c < OC; c++) {
@@ -241,20 +300,22 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
     int n_res = 0;
     for (int h = 0; !st && h < 1 + split; h++) {
         /* the p pass carries the bias; the n pass adds onto it, then the tail */
-        st = oct_dnnl_int8_quantize(d, &k->q[h], &f32_md, &u8_md, h ? -1.0f / s_x : 1.0f / s_x,
-                                    k->buf[h], n->name, err);
+        if (!q8_in)
+            st = oct_dnnl_int8_quantize(d, &k->q[h], &f32_md, &u8_md, h ? -1.0f / s_x : 1.0f / s_x,
+                                        k->buf[h], n->name, err);
         if (st) break;
         dnnl_convolution_desc_t cd;
-        int with_bias = B && h == 0;
-        const dnnl_memory_desc_t *bp = with_bias ? &b_md : NULL;
+        int with_bias = B && h == 0, to_scratch = k->scratch_bytes && h == 0;
+        const dnnl_memory_desc_t *bp = with_bias ? &b_md : NULL,
+                                 *yp = to_scratch ? &y32_md : &dst_md;
         dnnl_status_t init =
             gm.deconv
                 ? dnnl_dilated_deconvolution_forward_desc_init(&cd, dnnl_forward_inference,
                                                                dnnl_deconvolution_direct, &u8_md,
-                                                               &w_md, bp, &dst_md, ds, dl, pdl, pdr)
+                                                               &w_md, bp, yp, ds, dl, pdl, pdr)
                 : dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference,
                                                              dnnl_convolution_direct, &u8_md, &w_md,
-                                                             bp, &dst_md, ds, dl, pdl, pdr);
+                                                             bp, yp, ds, dl, pdl, pdr);
         if (init != dnnl_success) {
             st = OCT_E_UNSUPPORTED;
             break;
@@ -267,10 +328,13 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
         dnnl_primitive_attr_set_output_scales(attr, OC, 1 << 1, scales + (h ? OC : 0));
         int tail = !split || h == 1, first_op = 0;
         if (split && h == 1) {
-            dnnl_post_ops_append_sum(po, 1.0f);
+            if (k->scratch_bytes)
+                dnnl_post_ops_append_binary(po, dnnl_binary_add, &y32_md);
+            else
+                dnnl_post_ops_append_sum(po, 1.0f);
             first_op = 1;
         }
-        if (tail) oct_dnnl_append_post_ops(po, ops, n_ops, &dst_md);
+        if (tail) oct_dnnl_append_post_ops(po, ops, n_ops, &y32_md);
         dnnl_primitive_attr_set_post_ops(attr, po);
         dnnl_status_t pst = dnnl_primitive_desc_create(&pd, &cd, attr, d->engine, NULL);
         dnnl_post_ops_destroy(po);
@@ -289,21 +353,34 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
         }
         dnnl_memory_t wmem = NULL, bmem = NULL;
         st = oct_dnnl_prim_create(&k->conv[h], pd, err);
-        if (!st) st = oct_dnnl_arg_buffer(d, &k->conv[h], DNNL_ARG_SRC, &u8_md, k->buf[h], err);
+        if (!st && own_src)
+            st = oct_dnnl_arg_buffer(d, &k->conv[h], DNNL_ARG_SRC, &u8_md, k->buf[h], err);
+        else if (!st) /* non-negative codes 0..127 read as u8 */
+            st = oct_dnnl_arg_slot(d, &k->conv[h], DNNL_ARG_SRC, &u8_md, OCT_SLOT_IN(0), err);
         if (!st) st = oct_dnnl_arg_owned(d, &k->conv[h], DNNL_ARG_WEIGHTS, w_best, &wmem, err);
         if (!st) st = oct_dnnl_fill(d, wmem, &w_plain, codes, err);
         if (!st && with_bias)
             st = oct_dnnl_arg_owned(d, &k->conv[h], DNNL_ARG_BIAS, &b_md, &bmem, err);
         if (!st && with_bias) st = oct_dnnl_fill(d, bmem, &b_md, bias, err);
-        if (!st)
+        if (!st && to_scratch) { /* bound to the shared scratch at run time */
+            k->scratch_arg[0] = k->conv[h].n_args;
+            st = oct_dnnl_arg_buffer(d, &k->conv[h], DNNL_ARG_DST, &y32_md, NULL, err);
+        } else if (!st) {
             st = oct_dnnl_arg_slot(d, &k->conv[h], DNNL_ARG_DST, &dst_md, OCT_SLOT_OUT(0), err);
+        }
+        if (!st && k->scratch_bytes && h == 1) {
+            k->scratch_arg[1] = k->conv[h].n_args;
+            st = oct_dnnl_arg_buffer(d, &k->conv[h],
+                                     DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, &y32_md,
+                                     NULL, err);
+        }
         n_res = 0;
         for (int i = 0; !st && tail && i < n_ops; i++)
             if (ops[i].binary_value >= 0) {
                 n_res++;
                 st = oct_dnnl_arg_slot(
                     d, &k->conv[h], DNNL_ARG_ATTR_MULTIPLE_POST_OP(i + first_op) | DNNL_ARG_SRC_1,
-                    &dst_md, OCT_SLOT_IN(n_res), err);
+                    &y32_md, OCT_SLOT_IN(n_res), err);
             }
         dnnl_primitive_desc_destroy(pd);
     }
@@ -318,9 +395,12 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
     }
     const char *impl = k->conv[0].impl;
     if (!strncmp(impl, "dnnl:", 5)) impl += 5;
-    snprintf(k->impl, sizeof k->impl, "dnnl:int8:%s%s", impl, split ? ":pn" : "");
+    snprintf(k->impl, sizeof k->impl, "dnnl:int8:%s%s%s%s", impl, split ? ":pn" : "",
+             q8_in ? ":q8in" : "", q8_out ? ":q8out" : "");
     k->base.impl = k->impl;
     oct_dnnl_conv_wire(&k->base, node, n->in[0], absorbed, n_abs, ops, n_ops, cur);
+    if (q8_in) k->base.in_accept[0] = OCT_ACCEPT_NHWC_Q8;
+    if (q8_out) k->base.out_layout[0] = OCT_LAYOUT_NHWC_Q8;
     k->base.run = int8_run;
     k->base.destroy = int8_destroy;
     if (s_y > 0) q8->kernel_quantized[cur] = 1;

@@ -14,7 +14,8 @@
 static int int8_conv_reader(const oct_exec *x, int c, int v) {
     const oct_exec_int8 *q8 = x->int8;
     const oct_node *n = &x->g->nodes[c];
-    if (n->domain[0] || strcmp(n->op_type, "Conv") || c >= q8->n_nodes || !q8->w_scales[c]) return 0;
+    if (n->domain[0] || strcmp(n->op_type, "Conv") || c >= q8->n_nodes || !q8->w_scales[c])
+        return 0;
     if (n->n_in < 2 || n->in[0] != v) return 0;
     for (int i = 1; i < n->n_in; i++)
         if (n->in[i] == v) return 0;
@@ -31,7 +32,8 @@ int oct_dnnl_q8_output(const oct_exec *x, int v) {
         const oct_node *n = &g->nodes[c];
         if (n->dead) continue;
         int reads = 0;
-        for (int i = 0; i < n->n_in; i++) reads |= n->in[i] == v;
+        for (int i = 0; i < n->n_in; i++)
+            reads |= n->in[i] == v;
         if (!reads) continue;
         if (!int8_conv_reader(x, c, v)) return 0;
         readers++;
