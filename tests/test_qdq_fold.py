@@ -64,7 +64,7 @@ def qdq_model(op, x_shape, w_shape, w_axis, attrs=None, act="int8", act_zp=0, pe
     ax = {} if not per_channel else {"axis": w_axis if dq_axis is None else dq_axis}
     nodes.append(helper.make_node("DequantizeLinear", ["wq", "ws", "wz"], ["wd"], **ax))
     ins = ["xd", "wd"]
-    if op in ("Conv", "Gemm"):
+    if op in ("Conv", "Gemm", "ConvTranspose"):
         oc = w_shape[0] if op == "Conv" or (attrs or {}).get("transB") else w_shape[1]
         inits.append(const("b", rng.standard_normal(oc).astype(np.float32)))
         ins.append("b")
@@ -106,6 +106,8 @@ def cases():
     c.append(("conv + relu, then a second int8 conv",
               qdq_model("Conv", [1, 8, 10, 10], [16, 8, 1, 1], 0, dict(kernel_shape=[1, 1]), relu_between=True,
                         second=[5, 16, 3, 3]), 2))
+    c.append(("conv-transpose 2x2 stride 2, 13->6", qdq_model("ConvTranspose", [1, 13, 5, 7], [13, 6, 2, 2], 1,
+                                                             dict(kernel_shape=[2, 2], strides=[2, 2])), 1))
     c.append(("matmul 2-D per-column", qdq_model("MatMul", [3, 13], [13, 7], 1), 1))
     c.append(("gemm transB per-row", qdq_model("Gemm", [2, 33], [5, 33], 0, dict(transB=1)), 1))
     # not taken: the INT8 kernels take symmetric int8 activations only

@@ -1,6 +1,7 @@
 /* Explicit quantization: a model that already holds QuantizeLinear /
  * DequantizeLinear pairs (QAT output, TensorRT's explicit mode, ONNX
- * Runtime's QDQ format) runs its quantized Conv, MatMul and Gemm nodes on
+ * Runtime's QDQ format) runs its quantized Conv, ConvTranspose (group 1),
+ * MatMul and Gemm nodes on
  * the real INT8 kernels, without a plan.
  *
  * The ONNX graph of such a node is
@@ -78,7 +79,7 @@ static float *weight_scales(const oct_graph *orig, const oct_graph *g, const oct
                             int64_t *oc_out) {
     const oct_value *w = &g->values[n->in[1]];
     if (!w->is_const || !w->t.data || w->t.dtype != OCT_FLOAT) return NULL;
-    int conv = !strcmp(n->op_type, "Conv");
+    int conv = !strcmp(n->op_type, "Conv") || !strcmp(n->op_type, "ConvTranspose");
     if (conv ? w->t.ndim < 3 : w->t.ndim != 2) return NULL;
     int64_t trans_b = !strcmp(n->op_type, "Gemm") ? oct_attr_int(n, "transB", 0) : 0;
     int axis = oct_weight_channel_axis(n->op_type, w->t.ndim, oct_attr_int(n, "group", 1), trans_b,
@@ -146,8 +147,8 @@ oct_status oct_qdq_prepare(const oct_graph *orig, const oct_graph *g, oct_qdq **
     for (int i = 0; i < g->n_nodes; i++) {
         const oct_node *n = &g->nodes[i];
         if (n->dead || n->domain[0] || n->n_in < 2 || n->in[0] < 0 || n->in[1] < 0) continue;
-        if (strcmp(n->op_type, "Conv") && strcmp(n->op_type, "MatMul") &&
-            strcmp(n->op_type, "Gemm"))
+        if (strcmp(n->op_type, "Conv") && strcmp(n->op_type, "ConvTranspose") &&
+            strcmp(n->op_type, "MatMul") && strcmp(n->op_type, "Gemm"))
             continue;
         float s_x = act_input_scale(g, n->in[0]);
         if (!(s_x > 0)) continue;
