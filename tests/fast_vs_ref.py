@@ -92,10 +92,14 @@ def run(octet, path, xs, tmp, env_extra):
     if r.returncode:
         raise RuntimeError(r.stderr.strip()[-300:])
     outs = sorted(os.listdir(d))
-    return [np.load(os.path.join(d, o)) for o in outs], r.stderr
+    return {os.path.splitext(o)[0]: np.load(os.path.join(d, o)) for o in outs}, r.stderr
 
 
-def check(octet, tmp, name, m, extra_in, expect_impl, shapes_extra=None):
+def check(octet, tmp, name, m, extra_in, expect_impl, exact=False, step=None, inputs=None):
+    """Fast against reference. exact: bit-identical outputs. step: outputs
+    are multiples of this quantization step and may differ by one step on a
+    few elements (the reference's double Sigmoid against the fast float
+    one). inputs: a function of a shape giving the input array."""
     path = os.path.join(tmp, name.replace(" ", "_").replace("/", "_") + ".onnx")
     if extra_in:
         # the residual input: an extra graph input of the Conv's output shape,
@@ -111,7 +115,7 @@ def check(octet, tmp, name, m, extra_in, expect_impl, shapes_extra=None):
     xs = []
     for i, inp in enumerate(m.graph.input):
         shp = [d.dim_value for d in inp.type.tensor_type.shape.dim]
-        x = rng.standard_normal(shp).astype(np.float32)
+        x = inputs(shp) if inputs else rng.standard_normal(shp).astype(np.float32)
         x[x == 0] = 0.5
         p = os.path.join(tmp, "in%d.npy" % i)
         np.save(p, x)
@@ -120,13 +124,59 @@ def check(octet, tmp, name, m, extra_in, expect_impl, shapes_extra=None):
     ref, _ = run(octet, path, xs, tmp, {"OCTET_REFERENCE": "1"})
     if expect_impl and expect_impl not in log:
         raise AssertionError("expected the fast implementation '%s'; log: %s" % (expect_impl, log.strip()[-200:]))
+    if sorted(fast) != sorted(ref):
+        raise AssertionError("outputs differ: %s vs %s" % (sorted(fast), sorted(ref)))
+    if exact:
+        for k in fast:
+            a, b = fast[k], ref[k]
+            if a.shape != b.shape or a.dtype != b.dtype or not np.array_equal(a, b, equal_nan=True):
+                d = np.abs(a.astype(np.float64) - b) if a.shape == b.shape else np.inf
+                raise AssertionError("%s: not bit-exact, %d elements differ, max abs diff %g" % (
+                    k, int(np.sum(a != b)) if a.shape == b.shape else -1, np.nanmax(d)))
+        return "bit-exact"
+    if step:
+        worst_frac = 0.0
+        for k in fast:
+            a, b = fast[k].astype(np.float64), ref[k].astype(np.float64)
+            d = np.abs(a - b)
+            if d.max() > step * (1 + 1e-5):
+                raise AssertionError("%s: max abs diff %g > one step %g" % (k, d.max(), step))
+            frac = float(np.mean(d > 0))
+            worst_frac = max(worst_frac, frac)
+        if worst_frac > 0.01:
+            raise AssertionError("%.3g%% of the elements differ by a step (limit 1%%)" % (100 * worst_frac))
+        return "%.4f%% elements one step off" % (100 * worst_frac)
     worst = 0.0
-    for a, b in zip(fast, ref):
+    for k in fast:
+        a, b = fast[k], ref[k]
         rel = float(np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-30))
         worst = max(worst, rel)
     if worst > 1e-5:
         raise AssertionError("relative L2 %.3g > 1e-5" % worst)
-    return worst
+    return "relative L2 %.2e" % worst
+
+
+def check_same_fast(octet, tmp, name, m_fused, m_unfused, expect_fused, expect_unfused, inputs=None):
+    """Two graphs with the same output Y on the fast path: Y must be
+    bit-identical (a fused kernel against the unfused fast kernels)."""
+    outs = []
+    x = None
+    for tag, m, expect in (("fused", m_fused, expect_fused), ("unfused", m_unfused, expect_unfused)):
+        path = os.path.join(tmp, "%s_%s.onnx" % (name.replace(" ", "_").replace("/", "_"), tag))
+        onnx.save(m, path)
+        if x is None:
+            shp = [d.dim_value for d in m.graph.input[0].type.tensor_type.shape.dim]
+            x = inputs(shp) if inputs else rng.standard_normal(shp).astype(np.float32)
+            np.save(os.path.join(tmp, "in0.npy"), x)
+        fast, log = run(octet, path, [os.path.join(tmp, "in0.npy")], tmp, {})
+        if expect not in log:
+            raise AssertionError("%s: expected '%s'; log: %s" % (tag, expect, log.strip()[-300:]))
+        if tag == "unfused" and expect_fused in log:
+            raise AssertionError("unfused graph still ran '%s'" % expect_fused)
+        outs.append(fast["Y"])
+    if not np.array_equal(outs[0], outs[1], equal_nan=True):
+        raise AssertionError("fused and unfused fast paths differ on %d elements" % int(np.sum(outs[0] != outs[1])))
+    return "bit-exact with the unfused fast path"
 
 
 def cases():
@@ -212,11 +262,14 @@ def cases():
         init("S", np.array(0.25))])))
     # a Q/DQ model's activations: per-tensor QuantizeLinear -> DequantizeLinear
     # on channels-last data (int8 and uint8 with a zero point), 13 channels
+    # (fused into one cpu:qdq step; the 3x3 Conv's rounding differs between
+    # oneDNN and the reference, so this compares within tolerance)
     for qt, zp in ((TensorProto.INT8, 0), (TensorProto.UINT8, 121)):
         out.append(("Quantize/DequantizeLinear %s" % ("int8" if qt == TensorProto.INT8 else "uint8"), *after_conv([
             helper.make_node("QuantizeLinear", ["C", "qs", "qz"], ["Q"]),
             helper.make_node("DequantizeLinear", ["Q", "qs", "qz"], ["Y"])], c=13, extra_inits=[
-            init("qs", np.array(0.0173)), helper.make_tensor("qz", qt, [], [zp])])))
+            init("qs", np.array(0.0173)), helper.make_tensor("qz", qt, [], [zp])], expect="cpu:qdq")))
+    out += qdq_cases()
     out.append(("Split+Concat nhwc", *after_conv([
         helper.make_node("Split", ["C", "sp"], ["a", "b"], axis=1),
         helper.make_node("Sigmoid", ["b"], ["bs"]),
@@ -242,16 +295,166 @@ def cases():
     return out
 
 
+def qdq_inputs(scale):
+    """Normal values spread over the codes and past them (saturation), plus
+    values at half steps (round-half-even ties) and a few NaN and inf."""
+    def make(shp):
+        n = int(np.prod(shp))
+        x = (rng.standard_normal(n) * 100 * scale).astype(np.float32)
+        k = rng.integers(-300, 300, n)
+        ties = rng.random(n) < 0.25
+        x[ties] = ((k[ties] + 0.5) * np.float32(scale)).astype(np.float32)
+        if n >= 16:
+            x[:3] = [np.nan, np.inf, -np.inf]
+        return x.reshape(shp)
+    return make
+
+
+def qdq_nodes(src, dst, s, qt, zp, tag, shared=True):
+    """src -> QuantizeLinear -> DequantizeLinear -> dst with scale s and zero
+    point zp (None: absent); the DQ has its own, equal constants unless
+    shared."""
+    qs, qz = tag + "_s", tag + "_z"
+    inits = [init(qs, np.array(s))]
+    if zp is not None:
+        inits.append(helper.make_tensor(qz, qt, [], [zp]))
+    dqs, dqz = qs, qz
+    if not shared:
+        dqs, dqz = qs + "d", qz + "d"
+        inits.append(init(dqs, np.array(s)))
+        if zp is not None:
+            inits.append(helper.make_tensor(dqz, qt, [], [zp]))
+    qin = [src, qs] + ([qz] if zp is not None else [])
+    dqin = [tag + "_q", dqs] + ([dqz] if zp is not None else [])
+    return [helper.make_node("QuantizeLinear", qin, [tag + "_q"]),
+            helper.make_node("DequantizeLinear", dqin, [dst])], inits
+
+
+def diag_conv(c, hw):
+    """A 1x1 Conv that multiplies each channel by a power of two: exact on
+    oneDNN and in the reference alike, and its output is channels-last."""
+    w = np.zeros((c, c, 1, 1), np.float32)
+    w[np.arange(c), np.arange(c), 0, 0] = 2.0 ** rng.integers(-2, 3, c)
+    return [helper.make_node("Conv", ["X", "Wd"], ["C"], kernel_shape=[1, 1])], [init("Wd", w)]
+
+
+SILU_ABSORBED = " +DequantizeLinear +Sigmoid +QuantizeLinear +DequantizeLinear +Mul +QuantizeLinear +DequantizeLinear"
+
+
+def silu_graph(c, hw, nhwc, p1, p2, p3, mul_swapped=False, extra_out=None):
+    """The Q/DQ SiLU of ONNX Runtime's quantized YOLO: A = QDQ(x),
+    Y = QDQ(A * QDQ(Sigmoid(A))). p1..p3: (scale, qtype, zero point)."""
+    nodes, inits = diag_conv(c, hw) if nhwc else ([], [])
+    src = "C" if nhwc else "X"
+    for tag, a, b, p in (("p1", src, "A", p1), ("p2", "Sg", "S", p2), ("p3", "M", "Y", p3)):
+        if tag == "p2":
+            nodes.append(helper.make_node("Sigmoid", ["A"], ["Sg"]))
+        if tag == "p3":
+            nodes.append(helper.make_node("Mul", ["S", "A"] if mul_swapped else ["A", "S"], ["M"]))
+        n, i = qdq_nodes(a, b, p[0], p[1], p[2], tag)
+        nodes += n
+        inits += i
+    outs = [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)]
+    if extra_out:
+        outs.append(helper.make_tensor_value_info(extra_out, TensorProto.FLOAT, None))
+    return model(nodes, [vi("X", [1, c, hw[0], hw[1]])], outs, inits)
+
+
+def qlabel(qt, zp):
+    if zp is None:  # the codes are then uint8
+        return "uint8 no zp"
+    return "%s zp %d" % ("int8" if qt == TensorProto.INT8 else "uint8", zp)
+
+
+def qdq_cases():
+    """Fused QuantizeLinear -> DequantizeLinear (cpu:qdq) and the Q/DQ SiLU
+    (cpu:qdq-silu): bit-exact with the reference for the pair, int8 and
+    uint8, zero points 0 and not, saturating scales, odd sizes, plain and
+    channels-last; and the QuantizeLinear nodes the kernel must decline."""
+    out = []
+    i8, u8 = TensorProto.INT8, TensorProto.UINT8
+    params = ((i8, 0, 0.0173), (i8, -3, 0.004), (u8, 0, 0.02), (u8, 133, 0.0031), (i8, None, 0.05))
+    sizes = ((1, (1, 1)), (3, (5, 7)), (13, (9, 11)), (127, (3, 5)))
+    for ci, (c, hw) in enumerate(sizes):
+        for nhwc in (False, True):
+            qt, zp, s = params[(2 * ci + nhwc) % len(params)]  # each layout sees four of the five
+            nodes, inits = diag_conv(c, hw) if nhwc else ([], [])
+            n, i = qdq_nodes("C" if nhwc else "X", "Y", s, qt, zp, "p", shared=c % 2 == 0)
+            m = model(nodes + n, [vi("X", [1, c] + list(hw))], [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)],
+                      inits + i)
+            name = "Q/DQ pair c%d %dx%d %s %s" % (c, hw[0], hw[1], "nhwc" if nhwc else "plain", qlabel(qt, zp))
+            expect = "cpu:qdq +DequantizeLinear [%s]" % ("nhwc" if nhwc else "plain")
+            out.append((name, (m, []), expect, dict(exact=True, inputs=qdq_inputs(s))))
+    # every parameter set on plain data of other ranks and odd flat sizes
+    for shp in ([127], [3, 13], [2, 3, 5, 7, 3]):
+        for qt, zp, s in params:
+            n, i = qdq_nodes("X", "Y", s, qt, zp, "p", shared=False)
+            m = model(n, [vi("X", shp)], [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)], i)
+            name = "Q/DQ pair %s %s" % ("x".join(map(str, shp)), qlabel(qt, zp))
+            out.append((name, (m, []), "cpu:qdq", dict(exact=True, inputs=qdq_inputs(s))))
+    # declined: the code has two readers, or the DQ's scale differs
+    n1, i1 = qdq_nodes("X", "Y", 0.02, i8, 0, "p")
+    m = model(n1 + [helper.make_node("DequantizeLinear", ["p_q", "p_s", "p_z"], ["Y2"])], [vi("X", [1, 13, 9, 11])],
+              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None),
+               helper.make_tensor_value_info("Y2", TensorProto.FLOAT, None)], i1)
+    out.append(("Q/DQ declined: two readers", (m, []), "(QuantizeLinear) -> cpu:eltwise",
+                dict(exact=True, inputs=qdq_inputs(0.02))))
+    m = model([helper.make_node("QuantizeLinear", ["X", "a", "z"], ["q"]),
+               helper.make_node("DequantizeLinear", ["q", "b", "z"], ["Y"])], [vi("X", [1, 13, 9, 11])],
+              [helper.make_tensor_value_info("Y", TensorProto.FLOAT, None)],
+              [init("a", np.array(0.02)), init("b", np.array(0.04)), helper.make_tensor("z", u8, [], [7])])
+    out.append(("Q/DQ declined: scales differ", (m, []), "(QuantizeLinear) -> cpu:eltwise",
+                dict(exact=True, inputs=qdq_inputs(0.02))))
+    # the SiLU block, as ONNX Runtime quantizes it (uint8 with zero points,
+    # sigmoid on 1/255) and symmetric int8; against the reference within one
+    # step of the output pair (the reference's Sigmoid is double)
+    silu_params = (((0.05, u8, 40), (1 / 255.0, u8, 0), (0.03, u8, 11)),
+                   ((0.03, i8, 0), (1 / 127.0, i8, 0), (0.025, i8, -3)),
+                   ((0.2, i8, 0), (1 / 255.0, u8, 0), (0.1, u8, 2)))  # saturating
+    for k, (c, hw) in enumerate(((13, (9, 11)), (1, (1, 1)), (127, (3, 5)), (3, (33, 33)))):
+        for nhwc in (False, True):
+            p1, p2, p3 = silu_params[(k + nhwc) % len(silu_params)]
+            m = silu_graph(c, hw, nhwc, p1, p2, p3, mul_swapped=k % 2 == 1)
+            name = "Q/DQ SiLU c%d %dx%d %s" % (c, hw[0], hw[1], "nhwc" if nhwc else "plain")
+            expect = "cpu:qdq-silu" + SILU_ABSORBED + " [%s]" % ("nhwc" if nhwc else "plain")
+            out.append((name, (m, []), expect, dict(step=p3[0], inputs=qdq_inputs(p1[0]))))
+    return out
+
+
+def same_fast_cases():
+    """The fused SiLU against the same graph with S also a graph output
+    (so the block is not fused: three cpu:qdq pairs, Sigmoid and Mul on
+    cpu:eltwise): Y must be bit-identical."""
+    out = []
+    p = ((0.05, TensorProto.UINT8, 40), (1 / 255.0, TensorProto.UINT8, 0), (0.03, TensorProto.UINT8, 11))
+    for c, hw, nhwc in ((13, (9, 11), False), (16, (33, 33), True), (127, (3, 5), True)):
+        rng_state = rng.bit_generator.state
+        fused = silu_graph(c, hw, nhwc, *p)
+        rng.bit_generator.state = rng_state  # the same Conv weights
+        unfused = silu_graph(c, hw, nhwc, *p, extra_out="S")
+        name = "Q/DQ SiLU c%d %s fused = unfused" % (c, "nhwc" if nhwc else "plain")
+        out.append((name, fused, unfused, qdq_inputs(p[0][0])))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--octet", required=True)
     a = ap.parse_args()
     passed = failed = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (m, extra), impl in cases():
+        for name, (m, extra), impl, *opts in cases():
             try:
-                worst = check(a.octet, tmp, name, m, extra, impl)
-                print("PASS %-34s relative L2 %.2e" % (name, worst))
+                msg = check(a.octet, tmp, name, m, extra, impl, **(opts[0] if opts else {}))
+                print("PASS %-34s %s" % (name, msg))
+                passed += 1
+            except (RuntimeError, AssertionError) as e:
+                print("FAIL %-34s %s" % (name, e))
+                failed += 1
+        for name, fused, unfused, inputs in same_fast_cases():
+            try:
+                msg = check_same_fast(a.octet, tmp, name, fused, unfused, "cpu:qdq-silu", "cpu:qdq", inputs)
+                print("PASS %-34s %s" % (name, msg))
                 passed += 1
             except (RuntimeError, AssertionError) as e:
                 print("FAIL %-34s %s" % (name, e))

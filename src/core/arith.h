@@ -202,8 +202,20 @@ static inline void oct_asym_params_u8(double lo, double hi, float *scale, int32_
 static inline uint8_t oct_quantize_u8(float x, float scale, int32_t zero_point) {
     return (uint8_t)oct_quantize(x, scale, zero_point, 0, 255);
 }
+/* QuantizeLinear then DequantizeLinear with the same scale and zero point,
+ * in one step; lo and hi are the codes' range minus the zero point. The
+ * same numbers as the reference pair (kernels/ref/quantize_linear.c), which
+ * stores c + zero_point for c = oct_fake_quant_code(x / scale, ...) and
+ * reads back (float)(q - zero_point) * scale: c is an integer within 16
+ * bits, so the round trip through the code is exact, and c is never -0
+ * (the rounding adds and removes a constant), just as (float)(q - zp) is
+ * not. */
+static inline float oct_fake_quant_zp(float x, float scale, float lo, float hi, float zero_point) {
+    return oct_fake_quant_code(x / scale, lo, hi, zero_point) * scale;
+}
 static inline float oct_fake_quant_u8(float x, float scale, int32_t zero_point) {
-    return oct_fake_quant_code(x / scale, (float)-zero_point, (float)(255 - zero_point), (float)zero_point) * scale;
+    return oct_fake_quant_zp(x, scale, (float)-zero_point, (float)(255 - zero_point),
+                             (float)zero_point);
 }
 
 /* Views a dense row-major shape as [outer, channels, inner] around axis

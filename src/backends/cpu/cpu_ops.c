@@ -1,7 +1,6 @@
 /* The list of ops the CPU backend implements (terminated by NULL). */
 #include "backends/cpu/cpu_kernels.h"
 
-oct_status oct_cpu_eltwise_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
 oct_status oct_cpu_concat_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
 oct_status oct_cpu_resize_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
 oct_status oct_cpu_softmax_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
@@ -12,12 +11,17 @@ const oct_cpu_op oct_cpu_ops[] = {
     {"Resize", oct_cpu_resize_create},
     {"Upsample", oct_cpu_resize_create},
     {"Softmax", oct_cpu_softmax_create},
+    /* the backend takes the first entry that names the op: the fused Q/DQ
+     * kernel hands the QuantizeLinear nodes it declines to the eltwise one */
+    {"QuantizeLinear", oct_cpu_qdq_create},
+/* clang-format off */
 #define EW(name) {name, oct_cpu_eltwise_create},
     EW("Relu") EW("Sigmoid") EW("Tanh") EW("Exp") EW("Log") EW("Sqrt") EW("Neg") EW("Abs") EW("Erf")
     EW("LeakyRelu") EW("HardSigmoid") EW("HardSwish") EW("Elu") EW("Selu") EW("Celu") EW("Softplus")
     EW("Softsign") EW("Mish") EW("Gelu") EW("Reciprocal") EW("Floor") EW("Ceil") EW("Round") EW("Sin")
     EW("Cos") EW("Clip") EW("Add") EW("Sub") EW("Mul") EW("Div") EW("Pow") EW("Max") EW("Min")
-    EW("QuantizeLinear") EW("DequantizeLinear")
+    EW("DequantizeLinear")
 #undef EW
+    /* clang-format on */
     {NULL, NULL},
 };
