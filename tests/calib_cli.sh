@@ -78,6 +78,8 @@ expect_ok "--weight-bits 4" "$OCTET" calibrate "$A" --data "$T/good" --scheme al
 if grep -q '"weight_bits": 4$' "$T/w4.json"; then echo "PASS weight_bits 4 in the plan"; pass=$((pass + 1));
 else echo "FAIL weight_bits 4 not in the plan: $(grep weight_bits "$T/w4.json")"; fail=$((fail + 1)); fi
 expect_ok "--weight-bits 6" "$OCTET" calibrate "$A" --data "$T/good" --weight-bits 6 -o "$T/w6.json"
+expect_ok "--weight-bits 7" "$OCTET" calibrate "$A" --data "$T/good" --weight-bits 7 -o "$T/w7.json"
+expect_ok "run a 7-bit plan on the INT8 kernels" "$OCTET" run "$A" --input "$T/x.npy" --plan "$T/w7.json"
 expect_ok "run a 4-bit plan" "$OCTET" run "$A" --input "$T/x.npy" --plan "$T/w4.json" --simulate
 expect_ok "export a 4-bit plan" "$OCTET" export "$A" --plan "$T/w4.json" --qdq "$T/w4.onnx"
 sed 's/"weight_bits": 4/"weight_bits": 5/' "$T/w4.json" > "$T/w5.json"

@@ -38,10 +38,11 @@ typedef struct {
 
 /* VAR_ASYM: the input is asymmetric uint8 in the plan, which the INT8 kernel
  * refuses (the simulation runs the node: no INT8 kernel expected);
- * VAR_PER_TENSOR: the plan quantizes weights per tensor; VAR_W4, VAR_W6:
- * the plan's weight_bits is 4 or 6 (the kernel gets the codes and scales of
- * those widths from the simulation). */
-enum { VAR_NONE, VAR_ASYM, VAR_PER_TENSOR, VAR_W4, VAR_W6 };
+ * VAR_PER_TENSOR: the plan quantizes weights per tensor; VAR_W4, VAR_W6,
+ * VAR_W7: the plan's weight_bits is 4, 6 or 7 (the kernel gets the codes and
+ * scales of those widths from the simulation; codes within +-63 on a signed
+ * input run the one-pass s8 path). */
+enum { VAR_NONE, VAR_ASYM, VAR_PER_TENSOR, VAR_W4, VAR_W6, VAR_W7 };
 
 static int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pad) {
     return (in + 2 * pad - ((k - 1) * d + 1)) / s + 1;
@@ -164,8 +165,8 @@ static void run_case(const conv_case *cc) {
         oct_asym_params_u8(-1.2, 1.7, &plan->tensors[t].scale, &plan->tensors[t].zero_point);
     }
     if (cc->variant == VAR_PER_TENSOR) plan->weights = OCT_WEIGHTS_PER_TENSOR;
-    if (cc->variant == VAR_W4 || cc->variant == VAR_W6)
-        plan->weight_bits = cc->variant == VAR_W4 ? 4 : 6;
+    if (cc->variant == VAR_W4 || cc->variant == VAR_W6 || cc->variant == VAR_W7)
+        plan->weight_bits = cc->variant == VAR_W4 ? 4 : cc->variant == VAR_W6 ? 6 : 7;
     int nd = oct_plan_add_node(plan, "conv", "Conv");
     plan->nodes[nd].precision = OCT_PREC_INT8;
     oct_tensor_view in[2] = {{OCT_FLOAT, 4, {cc->n, cc->c, cc->h, cc->w}, x},
@@ -253,6 +254,15 @@ int main(void) {
          ACT_NONE, 1, 0, 0, 0, VAR_W4},
         {"6-bit weights 64->16 3x3, int8 out", 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, ACT_NONE, 0, 0,
          1, 0, VAR_W6},
+        /* 7 bits on a signed input: one s8 pass on doubled codes */
+        {"7-bit weights 127->13 3x3 silu", 1, 127, 13, 13, 13, 3, 3, 1, 1, 1, 1, 1, ACT_SILU, 0, 0, 0,
+         0, VAR_W7},
+        {"7-bit weights 13->3 1x1 s2, int8 out", 1, 13, 33, 33, 3, 1, 1, 2, 1, 0, 1, 1, ACT_NONE, 0, 0,
+         1, 0, VAR_W7},
+        {"7-bit weights depthwise 13, extreme inputs", 1, 13, 7, 7, 13, 3, 3, 1, 1, 1, 13, 1, ACT_NONE,
+         0, 0, 0, 1, VAR_W7},
+        {"7-bit weights grouped 12/3 1x1", 1, 12, 9, 9, 6, 1, 1, 1, 1, 0, 3, 1, ACT_NONE, 0, 0, 0, 0,
+         VAR_W7},
         {"relu input 1x1 no bias", 1, 3, 33, 33, 13, 1, 1, 1, 1, 0, 1, 0, ACT_SILU, 1, 0, 0, 0, 0},
         {"clip then clip (one eltwise kind twice)", 1, 13, 33, 33, 13, 3, 3, 1, 1, 1, 1, 1,
          ACT_CLIP2, 0, 0, 0, 0, 0},

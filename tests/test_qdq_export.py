@@ -477,8 +477,8 @@ def part_bad_plans(tmp):
              ("unknown node", src, "node nope\n", "'nope' is not a node of the model"),
              ("zero scale", src, "tensor x 0\n", "positive normal scale"),
              ("zero point out of range", src, "tensor x 0.1 300\n", "out of range"),
-             ("weight_bits 5", src, "node gemm\nweight_bits 5\n", "weight_bits is 5; expected 4, 6 or 8"),
-             ("weight_bits 16", src, "node gemm\nweight_bits 16\n", "weight_bits is 16; expected 4, 6 or 8"),
+             ("weight_bits 5", src, "node gemm\nweight_bits 5\n", "weight_bits is 5; expected 4, 6, 7 or 8"),
+             ("weight_bits 16", src, "node gemm\nweight_bits 16\n", "weight_bits is 16; expected 4, 6, 7 or 8"),
              ("corrupt model", corrupt, "", "not a valid ONNX model"),
              ("missing model", os.path.join(tmp, "none.onnx"), "", "cannot open"),
              ("unwritable output", src, "", "cannot create")]

@@ -1286,11 +1286,11 @@ static void test_plan(void) {
 #define WITH_CALIB(c) "{\"format\": \"octet-plan\", \"version\": 1, \"model\": {\"sha256\": \"0123456789abcdef" \
     "0123456789abcdef0123456789abcdef0123456789abcdef\"}, \"calibration\": {" c "}, \"tensors\": {}, \"nodes\": {}}"
     expect_plan_error(WITH_CALIB("\"weight_bits\": 5"),
-                      "calibration.weight_bits: 5 is not supported; expected 4, 6 or 8");
+                      "calibration.weight_bits: 5 is not supported; expected 4, 6, 7 or 8");
     expect_plan_error(WITH_CALIB("\"weight_bits\": 16"), "calibration.weight_bits: 16 is not supported");
     expect_plan_error(WITH_CALIB("\"weight_bits\": 4.5"), "calibration.weight_bits: 4.5 is not supported");
     expect_plan_error(WITH_CALIB("\"weight_bits\": 1e300"), "calibration.weight_bits: 1e+300 is not supported");
-    expect_plan_error(WITH_CALIB("\"weight_bits\": \"4\""), "calibration.weight_bits: expected 4, 6 or 8");
+    expect_plan_error(WITH_CALIB("\"weight_bits\": \"4\""), "calibration.weight_bits: expected 4, 6, 7 or 8");
 #undef WITH_CALIB
     expect_plan_error("{\"format\": \"octet-plan\", \"version\": 1, \"model\": {\"sha256\": \"0123456789abcdef"
                       "0123456789abcdef0123456789abcdef0123456789abcdef\"}, \"calibration\": {\"count\": "
@@ -1368,7 +1368,7 @@ static void test_plan_weight_bits(void) {
     for (int b = 0; b < 3; b++) {
         p->weight_bits = bad[b];
         CHECK(oct_plan_save(p, path, &err) == OCT_E_INVALID_ARG && strstr(err.message, "calibration.weight_bits") &&
-                  strstr(err.message, "4, 6 or 8"),
+                  strstr(err.message, "4, 6, 7 or 8"),
               "save refuses weight_bits %d: %s", bad[b], err.message);
     }
     oct_plan_free(p);

@@ -51,7 +51,7 @@ typedef struct oct_calib_options {
     const char *scheme;     /* all | compute (default compute) */
     int asymmetric;         /* 1: uint8 activations with zero points */
     int per_tensor_weights; /* 1: one weight scale per tensor */
-    /* Width of the INT8 nodes' weights: 4, 6 or 8 (0: 8). Symmetric signed
+    /* Width of the INT8 nodes' weights: 4, 6, 7 or 8 (0: 8). Symmetric signed
      * codes -qmax..qmax, qmax = 2^(bits-1) - 1, stored as int8, scale
      * max|W_c| / qmax; activations stay 8-bit. */
     int weight_bits;

@@ -251,10 +251,12 @@ static inline void oct_absmax_channels(const float *x, size_t outer, size_t chan
         }
 }
 
-/* ---- symmetric weights of 4, 6 or 8 bits (stored as int8 codes) ---- */
+/* ---- symmetric weights of 4, 6, 7 or 8 bits (stored as int8 codes) ---- */
 
 /* Weight widths a plan may ask for (calibration.weight_bits). */
-static inline int oct_weight_bits_valid(int bits) { return bits == 4 || bits == 6 || bits == 8; }
+/* 7: every code within +-63, which a CPU without VNNI multiplies in one
+ * exact pass on a signed input (src/backends/dnnl/dnnl_conv_int8.c) */
+static inline int oct_weight_bits_valid(int bits) { return bits == 4 || bits == 6 || bits == 7 || bits == 8; }
 /* Largest code of a symmetric signed bits-wide weight, 2^(bits-1) - 1: 127,
  * 31 or 7. */
 static inline int32_t oct_qmax_bits(int bits) { return (int32_t)((1u << (bits - 1)) - 1u); }

@@ -108,7 +108,7 @@ static oct_status index_graph(oct_qx *x, oct_smap *keys) {
 static oct_status check_plan(oct_qx *x, const oct_smap *keys) {
     const oct_plan *p = x->plan;
     if (!oct_weight_bits_valid(oct_plan_weight_bits(p)))
-        return oct_fail(x->err, OCT_E_INVALID_ARG, "the plan's weight_bits is %d; expected 4, 6 or 8",
+        return oct_fail(x->err, OCT_E_INVALID_ARG, "the plan's weight_bits is %d; expected 4, 6, 7 or 8",
                         p->weight_bits);
     for (int i = 0; i < p->n_nodes; i++)
         if (!oct_smap_get(keys, p->nodes[i].name))

@@ -301,9 +301,9 @@ static oct_status check_layer(const float *w, int G, int R, int K, const float *
                         "adaround: sizes must be positive (groups %d, rows %d, inputs %d, "
                         "columns %d)",
                         G, R, K, M);
-    if (qmax != 7 && qmax != 31 && qmax != 127)
+    if (qmax != 7 && qmax != 31 && qmax != 63 && qmax != 127)
         return oct_fail(err, OCT_E_INVALID_ARG,
-                        "adaround: qmax %d is not 7, 31 or 127 (4, 6 or 8 bits)", qmax);
+                        "adaround: qmax %d is not 7, 31, 63 or 127 (4, 6, 7 or 8 bits)", qmax);
     if (!w || !scale || !x || !y)
         return oct_fail(err, OCT_E_INVALID_ARG,
                         "adaround: weights, scales, inputs or targets are NULL");

@@ -130,7 +130,7 @@ oct_status oct_calibrate_model(const oct_model *m, const oct_session_options *so
     if (!co.scheme) co.scheme = "compute";
     if (!co.weight_bits) co.weight_bits = 8;
     if (!oct_weight_bits_valid(co.weight_bits))
-        return oct_fail(err, OCT_E_INVALID_ARG, "weight_bits %d: expected 4, 6 or 8", co.weight_bits);
+        return oct_fail(err, OCT_E_INVALID_ARG, "weight_bits %d: expected 4, 6, 7 or 8", co.weight_bits);
     int scheme_all = !strcmp(co.scheme, "all");
     if (!scheme_all && strcmp(co.scheme, "compute"))
         return oct_fail(err, OCT_E_INVALID_ARG, "unknown scheme '%s' (all, compute)", co.scheme);

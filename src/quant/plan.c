@@ -393,7 +393,7 @@ oct_status oct_plan_save(const oct_plan *p, const char *path, oct_error *err) {
     if (p->weights != OCT_WEIGHTS_PER_CHANNEL && p->weights != OCT_WEIGHTS_PER_TENSOR)
         return oct_fail(err, OCT_E_INVALID_ARG, "%s: calibration.weights: unknown value", path);
     if (!oct_weight_bits_valid(oct_plan_weight_bits(p)))
-        return oct_fail(err, OCT_E_INVALID_ARG, "%s: calibration.weight_bits: %d; expected 4, 6 or 8",
+        return oct_fail(err, OCT_E_INVALID_ARG, "%s: calibration.weight_bits: %d; expected 4, 6, 7 or 8",
                         path, p->weight_bits);
     if (p->count < 0)
         return oct_fail(err, OCT_E_INVALID_ARG, "%s: calibration.count: negative", path);
@@ -661,10 +661,10 @@ static oct_status parse_calibration(const loader *ld, const cJSON *c, oct_plan *
     /* compared as a double: casting an out-of-range number to int is
      * undefined */
     const cJSON *wb = get(c, "weight_bits");
-    if (wb && !cJSON_IsNumber(wb)) return bad(ld, "calibration.weight_bits: expected 4, 6 or 8");
+    if (wb && !cJSON_IsNumber(wb)) return bad(ld, "calibration.weight_bits: expected 4, 6, 7 or 8");
     double bits = wb ? wb->valuedouble : 8;
-    if (!(bits == 4 || bits == 6 || bits == 8))
-        return bad(ld, "calibration.weight_bits: %g is not supported; expected 4, 6 or 8", bits);
+    if (!(bits == 4 || bits == 6 || bits == 7 || bits == 8))
+        return bad(ld, "calibration.weight_bits: %g is not supported; expected 4, 6, 7 or 8", bits);
     p->weight_bits = (int)bits;
     const cJSON *a = get(c, "activations");
     if (a) {

@@ -60,7 +60,7 @@ typedef struct oct_plan {
     char *preprocess;      /* human-readable preprocessing description */
     int asymmetric;        /* activations uint8 with zero points */
     oct_weight_granularity weights;
-    int weight_bits;       /* 4, 6 or 8 (0 in memory: 8); quant/weights.h */
+    int weight_bits;       /* 4, 6, 7 or 8 (0 in memory: 8); quant/weights.h */
     int n_tensors;
     oct_plan_tensor *tensors;
     int n_nodes;

@@ -35,7 +35,7 @@ unsigned char *oct_sim_precision(oct_sim *s, int idx);
 float oct_sim_scale(const oct_sim *s, int idx);
 /* Fake-quantizes the weight w of INT8 node n in place, as the simulation
  * does: per output channel (per tensor when per_tensor), symmetric, bits
- * (4, 6 or 8) wide (quant/weights.h). */
+ * (4, 6, 7 or 8) wide (quant/weights.h). */
 void oct_sim_quantize_weight(const oct_node *n, oct_tensor *w, int per_tensor, int bits);
 
 #endif

@@ -177,7 +177,7 @@ oct_status oct_sim_prepare(oct_graph *g, const oct_plan *plan, int real_int8, oc
     int wbits = oct_plan_weight_bits(plan);
     /* checked here: the weights are quantized where no error can be reported */
     if (!oct_weight_bits_valid(wbits))
-        return oct_fail(err, OCT_E_INVALID_ARG, "plan: weight_bits %d; expected 4, 6 or 8", wbits);
+        return oct_fail(err, OCT_E_INVALID_ARG, "plan: weight_bits %d; expected 4, 6, 7 or 8", wbits);
     oct_sim *s = calloc(1, sizeof *s);
     if (!s) return oct_fail(err, OCT_E_NOMEM, "out of memory");
     s->n = g->n_values;

@@ -49,7 +49,7 @@ size_t oct_weight_n_scales(int ndim, const int64_t *dims, int axis) {
 
 static oct_status check_bits(int bits, oct_error *err) {
     if (oct_weight_bits_valid(bits)) return OCT_OK;
-    return oct_fail(err, OCT_E_INVALID_ARG, "weight quantization: %d bits; 4, 6 or 8 are supported",
+    return oct_fail(err, OCT_E_INVALID_ARG, "weight quantization: %d bits; 4, 6, 7 or 8 are supported",
                     bits);
 }
 

@@ -1,6 +1,6 @@
 /* Weight quantization shared by the simulation and the Q/DQ exporter, so an
  * exported int8 weight and the simulated one are the same numbers:
- * symmetric signed codes of 4, 6 or 8 bits (qmax = 2^(bits-1) - 1: 7, 31,
+ * symmetric signed codes of 4, 6, 7 or 8 bits (qmax = 2^(bits-1) - 1: 7, 31,
  * 127), stored as int8, scale = max|W| / qmax per output channel (or per
  * tensor), codes rounded half to even and clamped to -qmax..qmax
  * (core/arith.h). */
@@ -37,7 +37,7 @@ int oct_weight_channel_axis(const char *op_type, int ndim, int64_t group, int64_
  * is -1. Returns 0 when axis is out of range or the shape is invalid. */
 size_t oct_weight_n_scales(int ndim, const int64_t *dims, int axis);
 
-/* Quantizes a dense row-major float weight to bits (4, 6 or 8) with
+/* Quantizes a dense row-major float weight to bits (4, 6, 7 or 8) with
  * qmax = oct_qmax_bits(bits): scales[c] = oct_scale_sym(oct_amax_usable(
  * max |W_c|), qmax) (NaN ignored; an all-zero or unusable channel gets
  * amax 1.0, i.e. scale 1/qmax, which still codes 0 as 0), q[i] =

@@ -44,8 +44,10 @@ int cli_parse_shape(const char *s, oct_input_shape *out, char *name_buf, size_t 
         long long v = strtoll(p, &e, 10);
         if (e == p || v < 0 || errno || out->ndim >= OCT_MAX_DIMS) return -1;
         out->dims[out->ndim++] = v;
-        if (*e == 'x' || *e == 'X' || *e == ',') e++;
-        else if (*e) return -1;
+        if (*e == 'x' || *e == 'X' || *e == ',')
+            e++;
+        else if (*e)
+            return -1;
         p = e;
     }
     return out->ndim > 0 ? 0 : -1;
@@ -80,7 +82,8 @@ int cli_parse_common(cli_common *c, int argc, char **argv, int *i) {
     if (!strcmp(a, "--shape")) {
         if (!(v = value(argc, argv, i))) return -1;
         if (c->n_shapes >= CLI_MAX_SHAPES) return cli_fail("too many --shape options"), -1;
-        if (cli_parse_shape(v, &c->shapes[c->n_shapes], c->shape_names[c->n_shapes], sizeof c->shape_names[0]))
+        if (cli_parse_shape(v, &c->shapes[c->n_shapes], c->shape_names[c->n_shapes],
+                            sizeof c->shape_names[0]))
             return cli_fail("--shape '%s': expected NAME=DIMS, e.g. images=1x3x640x640", v), -1;
         c->n_shapes++;
         return 1;
@@ -124,19 +127,22 @@ int cli_parse_common(cli_common *c, int argc, char **argv, int *i) {
         return 1;
     }
     if (!strcmp(a, "--letterbox")) return c->pre.mode = OCT_FIT_LETTERBOX, c->pre_set = 1;
-    if (!strcmp(a, "--letterbox-center")) return c->pre.mode = OCT_FIT_LETTERBOX, c->pre.center = 1, c->pre_set = 1;
+    if (!strcmp(a, "--letterbox-center"))
+        return c->pre.mode = OCT_FIT_LETTERBOX, c->pre.center = 1, c->pre_set = 1;
     if (!strcmp(a, "--resize")) return c->pre.mode = OCT_FIT_STRETCH, c->pre_set = 1;
     if (!strcmp(a, "--crop")) {
         if (!(v = value(argc, argv, i))) return -1;
         c->pre.mode = OCT_FIT_CROP;
         c->pre.resize_short = atoi(v);
-        if (c->pre.resize_short <= 0) return cli_fail("--crop takes the shorter side's size, e.g. 256"), -1;
+        if (c->pre.resize_short <= 0)
+            return cli_fail("--crop takes the shorter side's size, e.g. 256"), -1;
         return c->pre_set = 1;
     }
     if (!strcmp(a, "--pad")) {
         if (!(v = value(argc, argv, i))) return -1;
         c->pre.pad_value = atoi(v);
-        if (c->pre.pad_value < 0 || c->pre.pad_value > 255) return cli_fail("--pad must be 0..255"), -1;
+        if (c->pre.pad_value < 0 || c->pre.pad_value > 255)
+            return cli_fail("--pad must be 0..255"), -1;
         return c->pre_set = 1;
     }
     if (!strcmp(a, "--scale")) {
@@ -149,8 +155,10 @@ int cli_parse_common(cli_common *c, int argc, char **argv, int *i) {
     if (!strcmp(a, "--mean") || !strcmp(a, "--std")) {
         if (!(v = value(argc, argv, i))) return -1;
         float *dst = a[2] == 'm' ? c->pre.mean : c->pre.std;
-        if (parse_floats3(v, dst)) return cli_fail("%s '%s': expected 3 comma-separated numbers", a, v), -1;
-        if (a[2] == 's' && (dst[0] == 0 || dst[1] == 0 || dst[2] == 0)) return cli_fail("--std must be non-zero"), -1;
+        if (parse_floats3(v, dst))
+            return cli_fail("%s '%s': expected 3 comma-separated numbers", a, v), -1;
+        if (a[2] == 's' && (dst[0] == 0 || dst[1] == 0 || dst[2] == 0))
+            return cli_fail("--std must be non-zero"), -1;
         return c->pre_set = 1;
     }
     if (!strcmp(a, "--bgr")) return c->pre.bgr = 1, c->pre_set = 1;
@@ -208,16 +216,19 @@ oct_status cli_read_input(const cli_common *c, const oct_model *m, int index, co
     if (p.mode != OCT_FIT_MULTIPLE && (p.width <= 0 || p.height <= 0)) {
         if (err) {
             err->status = OCT_E_INVALID_ARG;
-            snprintf(err->message, sizeof err->message,
-                     "input '%s' has a dynamic size: give --size WxH, --shape %s=DIMS or a --preset", name, name);
+            snprintf(
+                err->message, sizeof err->message,
+                "input '%s' has a dynamic size: give --size WxH, --shape %s=DIMS or a --preset",
+                name, name);
         }
         return OCT_E_INVALID_ARG;
     }
     if (dt != OCT_FLOAT) {
         if (err) {
             err->status = OCT_E_INVALID_ARG;
-            snprintf(err->message, sizeof err->message, "input '%s' is %s; images can only feed float32 inputs",
-                     name, oct_dtype_name(dt));
+            snprintf(err->message, sizeof err->message,
+                     "input '%s' is %s; images can only feed float32 inputs", name,
+                     oct_dtype_name(dt));
         }
         return OCT_E_INVALID_ARG;
     }
@@ -233,6 +244,11 @@ void cli_shape_from_data(cli_common *c, const char *name, const oct_tensor_view 
     sh->name = c->shape_names[c->n_shapes++];
     sh->ndim = t->ndim;
     memcpy(sh->dims, t->dims, sizeof sh->dims);
+}
+
+int cli_weight_bits(const char *v) {
+    int b = v && v[0] >= '0' && v[0] <= '9' && !v[1] ? v[0] - '0' : 0;
+    return b == 4 || b == 6 || b == 7 || b == 8 ? b : 0;
 }
 
 void cli_session_options(const cli_common *c, oct_session_options *o) {
@@ -252,7 +268,8 @@ oct_status cli_session_create(const cli_common *c, const oct_model *m, const oct
     oct_plan *p = NULL;
     oct_status st = oct_plan_load(c->plan_path, &p, err);
     if (st) return st;
-    st = c->simulate ? oct_session_create_simulated(m, o, p, s, err) : oct_session_create_int8(m, o, p, s, err);
+    st = c->simulate ? oct_session_create_simulated(m, o, p, s, err)
+                     : oct_session_create_int8(m, o, p, s, err);
     /* the session keeps what it needs from the plan */
     oct_plan_free(p);
     return st;
@@ -265,4 +282,3 @@ int cli_write_text(const char *path, const char *text) {
     if (fclose(f) || bad) return cli_fail("cannot write %s", path), 1;
     return 0;
 }
-

@@ -36,6 +36,8 @@ oct_status cli_load_model(const cli_common *c, oct_model **m, oct_error *err);
  * images are preprocessed to fit the input's declared size. */
 oct_status cli_read_input(const cli_common *c, const oct_model *m, int index, const char *path,
                           oct_tensor_view *out, oct_image_info *info, oct_error *err);
+/* --weight-bits: 4, 6, 7 or 8; 0 for anything else ("4x" included). */
+int cli_weight_bits(const char *v);
 void cli_session_options(const cli_common *c, oct_session_options *o);
 /* Fixes input `name`'s shape from data the user gave (an image or a .npy)
  * unless a --shape already names it. */

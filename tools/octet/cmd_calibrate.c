@@ -1,6 +1,6 @@
 /* octet calibrate MODEL --data DIR [--count N] [--shuffle SEED] [--method M]
  *   [--scheme all|compute] [--asymmetric] [--per-tensor-weights]
- *   [--weight-bits 4|6|8] [--streaming] [preprocessing flags] [--shape ...]
+ *   [--weight-bits 4|6|7|8] [--streaming] [preprocessing flags] [--shape ...]
  *   [--threads N] [--quiet] -o PLAN.json */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +23,6 @@ static void progress(void *user, int pass, int passes, int done, int total) {
     cc->prog.what = what;
     cli_progress_update(&cc->prog, done + (pass - 1) * total, total * passes);
     cc->prog.what = "calibrating";
-}
-
-/* 4, 6 or 8; 0 for anything else, "4x" included (atoi would take it). */
-static int parse_weight_bits(const char *v) {
-    return !strcmp(v, "4") ? 4 : !strcmp(v, "6") ? 6 : !strcmp(v, "8") ? 8 : 0;
 }
 
 int cmd_calibrate(int argc, char **argv) {
@@ -54,9 +49,9 @@ int cmd_calibrate(int argc, char **argv) {
         else if (!strcmp(a, "--asymmetric")) co.asymmetric = 1;
         else if (!strcmp(a, "--per-tensor-weights")) co.per_tensor_weights = 1;
         else if (!strcmp(a, "--weight-bits") && i + 1 < argc) {
-            co.weight_bits = parse_weight_bits(argv[++i]);
+            co.weight_bits = cli_weight_bits(argv[++i]);
             if (!co.weight_bits)
-                return cli_fail("calibrate: --weight-bits takes 4, 6 or 8, not '%s'", argv[i]), 2;
+                return cli_fail("calibrate: --weight-bits takes 4, 6, 7 or 8, not '%s'", argv[i]), 2;
         } else if (!strcmp(a, "--streaming")) co.streaming = 1;
         else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) quiet = 1;
         else if (!strcmp(a, "-o") && i + 1 < argc) out = argv[++i];
@@ -67,7 +62,7 @@ int cmd_calibrate(int argc, char **argv) {
     if (!c.model_path || !data || !out)
         return cli_fail("usage: octet calibrate MODEL --data DIR -o PLAN.json [--count N] [--shuffle SEED]\n"
                         "  [--method minmax|entropy|percentile[:P]|mse] [--scheme compute|all] [--asymmetric]\n"
-                        "  [--per-tensor-weights] [--weight-bits 4|6|8] [--streaming]\n"
+                        "  [--per-tensor-weights] [--weight-bits 4|6|7|8] [--streaming]\n"
                         "  [--preset NAME | preprocessing flags]\n"
                         "  [--shape NAME=DIMS] [--threads N] [--quiet]\n%s",
                         cli_ptq_usage),

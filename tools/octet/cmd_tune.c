@@ -1,6 +1,6 @@
 /* octet tune MODEL --data CALIB_DIR --target EXPR [evaluation options of
  *   octet eval: --images DIR (--labels DIR | --coco FILE | label-free)]
- *   [--method M|auto] [--scheme all|compute] [--weight-bits 4|6|8]
+ *   [--method M|auto] [--scheme all|compute] [--weight-bits 4|6|7|8]
  *   [--fallback fp16|bf16|fp32] [--plan BASE.json] [--count N]
  *   [--eval-count N] [--sens-images K] [--max-evals N] -o PLAN.json
  *   [--qdq OUT.onnx] [--trt-cache FILE] [--report OUT.html] [--json OUT.json]
@@ -87,18 +87,13 @@ static oct_status metric(void *user, const oct_plan *plan, double *x, oct_error 
     return st;
 }
 
-/* 4, 6 or 8; 0 for anything else, "4x" included (atoi would take it). */
-static int parse_weight_bits(const char *v) {
-    return !strcmp(v, "4") ? 4 : !strcmp(v, "6") ? 6 : !strcmp(v, "8") ? 8 : 0;
-}
-
 static const char *usage =
     "usage: octet tune MODEL --data CALIB_DIR --target EXPR -o PLAN.json [options]\n"
     "  --target EXPR        map50_95>=0.99*fp32, top1>=0.995*fp32, sqnr>=30, ...\n"
     "  --images DIR         evaluation images, with --labels DIR | --coco FILE (else label-free:\n"
     "                       scored against the FP32 model), --task, --decoder, --conf, --iou as in eval\n"
     "  --method M|auto      calibrator (auto: per tensor; default auto); --scheme compute|all (compute)\n"
-    "  --weight-bits 4|6|8  width of the INT8 nodes' weights when calibrating (8)\n"
+    "  --weight-bits 4|6|7|8  width of the INT8 nodes' weights when calibrating (8)\n"
     "  --plan BASE.json     start from this plan instead of calibrating\n"
     "  --ptq cle,bias-correction,adaround  optimise the weights after calibrating (docs/ptq.md);\n"
     "                       --ptq-images N --ptq-columns N --adaround-iters N --adaround-batch N --adaround-reg L\n"
@@ -148,8 +143,8 @@ int cmd_tune(int argc, char **argv) {
         else if (takes && !strcmp(a, "--method")) co.method = v;
         else if (takes && !strcmp(a, "--scheme")) co.scheme = v;
         else if (takes && !strcmp(a, "--weight-bits")) {
-            co.weight_bits = parse_weight_bits(v);
-            if (!co.weight_bits) return cli_fail("tune: --weight-bits takes 4, 6 or 8, not '%s'", v), 2;
+            co.weight_bits = cli_weight_bits(v);
+            if (!co.weight_bits) return cli_fail("tune: --weight-bits takes 4, 6, 7 or 8, not '%s'", v), 2;
         } else if (takes && !strcmp(a, "--fallback")) {
             to.fallback = oct_precision_parse(v);
             if (to.fallback < 0 || to.fallback == 1)

@@ -32,7 +32,11 @@
  *     HardSigmoid produce it) runs as one u8 convolution;
  *   - any other input is split, q_x = p - n with p = max(q_x, 0) in 0..127
  *     and n = max(-q_x, 0) in 0..128, and runs as conv(p) then conv(n) with
- *     output scale -s_x * s_w[oc] and a sum post-op: twice the work, exact.
+ *     output scale -s_x * s_w[oc] and a sum post-op: twice the work, exact;
+ *   - unless every weight code is within +-63 (plans with 7, 6 or 4-bit
+ *     weights): then the s8 source runs in one pass, exactly, on the codes
+ *     doubled (oneDNN halves them back without rounding) under half the
+ *     output scale; u8 pairs of 255 * 63 cannot saturate.
  * oneDNN v2 applies the output scale to (acc + bias), so the bias is given
  * as b / (s_x * s_w[oc]) (f32). The fused tail (activations, SiLU, residual
  * Add) is the FP32 path's (oct_dnnl_conv_fusion), applied after the
@@ -58,6 +62,7 @@
 typedef struct {
     oct_kernel base;
     int split;             /* signed input: p and n passes */
+    int s8src;             /* signed input, weights within +-63: one s8 pass */
     int q8_in;             /* the input is int8 codes (OCT_LAYOUT_NHWC_Q8) */
     oct_dnnl_prim q[2];    /* f32 -> u8 reorders: p, n (float input) */
     oct_dnnl_prim conv[2]; /* convolutions on p, n */
@@ -213,7 +218,7 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
     oct_dnnl_post_op ops[12]; /* the fused tail (<= 8) and the output quantization (4) */
     int absorbed[8], n_abs = 0, cur = -1;
     int n_ops = oct_dnnl_conv_fusion(x, node, ops, absorbed, &n_abs, &cur);
-    int split = !oct_dnnl_nonnegative(g, n->in[0]);
+    int nonneg = oct_dnnl_nonnegative(g, n->in[0]);
     /* An INT8 output: fake-quantize it in the post-ops, as the observer
      * would: clamp(round_half_even(y * (1 / s_y)), -128, 127) * s_y, saving
      * the observer's pass over the tensor. The product by the reciprocal can
@@ -244,11 +249,10 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
 
     oct_dnnl *d = x->dnnl;
     int64_t G = gm.group, OC = gm.OC, C = gm.C;
-    dnnl_memory_desc_t f32_md, u8_md, w_md, w_plain, b_md, dst_md, y32_md;
+    dnnl_memory_desc_t f32_md, w_md, w_plain, b_md, dst_md, y32_md;
     dnnl_dims_t sd = {gm.N, C, gm.H, gm.W}, dd = {gm.N, OC, gm.OH, gm.OW};
     dnnl_dims_t wd5 = {G, OC / G, C / G, gm.KH, gm.KW}, wd4 = {OC, C, gm.KH, gm.KW}, bd = {OC};
     dnnl_memory_desc_init_by_tag(&f32_md, 4, sd, dnnl_f32, dnnl_nhwc);
-    dnnl_memory_desc_init_by_tag(&u8_md, 4, sd, dnnl_u8, dnnl_nhwc);
     dnnl_memory_desc_init_by_tag(&dst_md, 4, dd, q8_out ? dnnl_s8 : dnnl_f32, dnnl_nhwc);
     dnnl_memory_desc_init_by_tag(&y32_md, 4, dd, dnnl_f32, dnnl_nhwc); /* residuals, scratch */
     /* the codes keep the ONNX layout (weight_codes): oneDNN's logical
@@ -274,7 +278,18 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
     int8_t *codes = malloc((size_t)OC * per_oc + 1);
     int8_kernel *k = calloc(1, sizeof *k);
     size_t src_bytes = (size_t)(gm.N * C * gm.H * gm.W);
-    int own_src = !q8_in || split; /* else the codes are the u8 source */
+    /* the weight codes first: their range decides how a signed input runs */
+    int wmax = 0;
+    if (codes) {
+        weight_codes(&gm, W->t.data, s_w, codes);
+        for (size_t i = 0; i < (size_t)OC * per_oc; i++)
+            wmax = abs(codes[i]) > wmax ? abs(codes[i]) : wmax;
+    }
+    int s8src = !nonneg && wmax <= 63, split = !nonneg && !s8src;
+    if (s8src)
+        for (size_t i = 0; i < (size_t)OC * per_oc; i++)
+            codes[i] = (int8_t)(2 * codes[i]);
+    int own_src = !q8_in || split; /* else the codes are the source as they are */
     if (k) {
         k->buf[0] = own_src ? malloc(src_bytes + 64) : NULL;
         k->buf[1] = split ? malloc(src_bytes + 64) : NULL;
@@ -287,21 +302,22 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
         st = oct_fail(err, OCT_E_NOMEM, "node '%s': out of memory for the INT8 convolution",
                       n->name);
     for (int64_t c = 0; !st && c < OC; c++) {
-        scales[c] = s_x * s_w[c];
+        scales[c] = s_x * s_w[c] * (s8src ? 0.5f : 1.0f); /* exact: a power of 2 */
         scales[OC + c] = -scales[c];
         /* s_x * s_w underflowing (or overflowing) float: the simulation
          * runs the node instead */
         if (!isnormal(scales[c])) st = OCT_E_UNSUPPORTED;
         if (!st && B) bias[c] = ((const float *)B->t.data)[c] / scales[c];
     }
-    if (!st) weight_codes(&gm, W->t.data, s_w, codes);
-
+    /* s8 source: the codes (doubled above) in one pass; u8 otherwise */
+    dnnl_memory_desc_t src_md;
+    dnnl_memory_desc_init_by_tag(&src_md, 4, sd, s8src ? dnnl_s8 : dnnl_u8, dnnl_nhwc);
     if (k) k->split = split;
     int n_res = 0;
     for (int h = 0; !st && h < 1 + split; h++) {
         /* the p pass carries the bias; the n pass adds onto it, then the tail */
         if (!q8_in)
-            st = oct_dnnl_int8_quantize(d, &k->q[h], &f32_md, &u8_md, h ? -1.0f / s_x : 1.0f / s_x,
+            st = oct_dnnl_int8_quantize(d, &k->q[h], &f32_md, &src_md, h ? -1.0f / s_x : 1.0f / s_x,
                                         k->buf[h], n->name, err);
         if (st) break;
         dnnl_convolution_desc_t cd;
@@ -311,11 +327,11 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
         dnnl_status_t init =
             gm.deconv
                 ? dnnl_dilated_deconvolution_forward_desc_init(&cd, dnnl_forward_inference,
-                                                               dnnl_deconvolution_direct, &u8_md,
+                                                               dnnl_deconvolution_direct, &src_md,
                                                                &w_md, bp, yp, ds, dl, pdl, pdr)
                 : dnnl_dilated_convolution_forward_desc_init(&cd, dnnl_forward_inference,
-                                                             dnnl_convolution_direct, &u8_md, &w_md,
-                                                             bp, yp, ds, dl, pdl, pdr);
+                                                             dnnl_convolution_direct, &src_md,
+                                                             &w_md, bp, yp, ds, dl, pdl, pdr);
         if (init != dnnl_success) {
             st = OCT_E_UNSUPPORTED;
             break;
@@ -345,7 +361,7 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
         }
         const dnnl_memory_desc_t *w_best =
             dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-        if (w_best->extra.flags & dnnl_memory_extra_flag_scale_adjust) {
+        if ((w_best->extra.flags & dnnl_memory_extra_flag_scale_adjust) && !s8src) {
             /* would round the weight codes (see the top of the file) */
             dnnl_primitive_desc_destroy(pd);
             st = OCT_E_UNSUPPORTED;
@@ -354,9 +370,9 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
         dnnl_memory_t wmem = NULL, bmem = NULL;
         st = oct_dnnl_prim_create(&k->conv[h], pd, err);
         if (!st && own_src)
-            st = oct_dnnl_arg_buffer(d, &k->conv[h], DNNL_ARG_SRC, &u8_md, k->buf[h], err);
-        else if (!st) /* non-negative codes 0..127 read as u8 */
-            st = oct_dnnl_arg_slot(d, &k->conv[h], DNNL_ARG_SRC, &u8_md, OCT_SLOT_IN(0), err);
+            st = oct_dnnl_arg_buffer(d, &k->conv[h], DNNL_ARG_SRC, &src_md, k->buf[h], err);
+        else if (!st) /* the codes as they are (non-negative ones read as u8) */
+            st = oct_dnnl_arg_slot(d, &k->conv[h], DNNL_ARG_SRC, &src_md, OCT_SLOT_IN(0), err);
         if (!st) st = oct_dnnl_arg_owned(d, &k->conv[h], DNNL_ARG_WEIGHTS, w_best, &wmem, err);
         if (!st) st = oct_dnnl_fill(d, wmem, &w_plain, codes, err);
         if (!st && with_bias)
@@ -395,7 +411,10 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
     }
     const char *impl = k->conv[0].impl;
     if (!strncmp(impl, "dnnl:", 5)) impl += 5;
-    snprintf(k->impl, sizeof k->impl, "dnnl:int8:%s%s%s%s", impl, split ? ":pn" : "",
+    snprintf(k->impl, sizeof k->impl, "dnnl:int8:%s%s%s%s", impl,
+             split   ? ":pn"
+             : s8src ? ":s8"
+                     : "",
              q8_in ? ":q8in" : "", q8_out ? ":q8out" : "");
     k->base.impl = k->impl;
     oct_dnnl_conv_wire(&k->base, node, n->in[0], absorbed, n_abs, ops, n_ops, cur);
