@@ -6,7 +6,8 @@ What it measures, per model (yolov10n and yolov5n at 640x640, mobilenetv2-12
 at 224x224):
 
 - octet fp32: `octet bench MODEL --input IMAGE --json`;
-- octet int8, scheme `compute` and scheme `all`: the same with `--plan PLAN`
+- octet int8, scheme `compute` and scheme `all` (8-bit weights), and
+  `compute` with 7-bit weights: the same with `--plan PLAN`
   (the real INT8 kernels, not the simulation); the plans come from
   `octet calibrate --method entropy --count 8` on the first 8 images of the
   model's calibration folder (coco128 train2017 for the detectors,
@@ -79,7 +80,9 @@ MODELS = [
 ]
 # ONNX Runtime's own Q/DQ quantization of yolov10n, next to FP32 yolov10n.
 ORT_QDQ = ("yolov10n-qdq-ort", "yolov10n Q/DQ (ORT quantizer)", "yolov10n/yolov10n-qdq-ort.onnx", "yolov10n")
-SCHEMES = ("compute", "all")
+# (scheme, weight bits): 7-bit weights let a CPU without VNNI run a signed
+# INT8 input in one pass instead of two (src/backends/dnnl/dnnl_conv_int8.c)
+SCHEMES = (("compute", 8), ("all", 8), ("compute", 7))
 
 
 def log(msg):
@@ -284,8 +287,9 @@ def main():
         if not a.skip_ort:
             ort_rows.append(("ORT fp32", k["ort fp32"], k["fp32"], k["fp32"]))
         calib = None
-        for scheme in SCHEMES:
-            plan = os.path.join(plans, "%s-entropy-%s.json" % (name, scheme))
+        for scheme, bits in SCHEMES:
+            tag = scheme if bits == 8 else "%s-w%d" % (scheme, bits)
+            plan = os.path.join(plans, "%s-entropy-%s.json" % (name, tag))
             err = None
             if not os.path.exists(plan):
                 if calib is None:
@@ -297,20 +301,21 @@ def main():
                 log("%s: calibrating (entropy, scheme %s, 8 images) -> %s" % (name, scheme, plan))
                 t0 = time.time()
                 _, err = run([octet, "calibrate", model, "--data", calib, "--preset", preset, "--shape", shape,
-                              "--count", "8", "--method", "entropy", "--scheme", scheme, "--quiet"] + thr
+                              "--count", "8", "--method", "entropy", "--scheme", scheme, "--weight-bits", str(bits),
+                              "--quiet"] + thr
                              + ["-o", plan + ".tmp"])
                 if err:
                     log("%s: calibrate failed: %s" % (name, err))
                 else:
                     os.replace(plan + ".tmp", plan)
                     log("%s: calibrated in %.0f s" % (name, time.time() - t0))
-            label = "octet int8 (entropy, %s)" % scheme
+            label = "octet int8 (entropy, %s%s)" % (scheme, "" if bits == 8 else ", %d-bit weights" % bits)
             ki = add((name, label), octet_cmd(model, image, preset, ["--plan", plan]),
                      "calibrate failed: " + err if err else None)
             rows.append((label, ki, k["fp32"], None))
             if a.skip_ort:
                 continue
-            qdq = os.path.join(plans, "%s-entropy-%s.qdq.onnx" % (name, scheme))
+            qdq = os.path.join(plans, "%s-entropy-%s.qdq.onnx" % (name, tag))
             xerr = "no plan (calibrate failed)" if err else None
             if not xerr and not os.path.exists(qdq):
                 log("%s: exporting Q/DQ -> %s" % (name, qdq))
@@ -320,8 +325,8 @@ def main():
                     xerr = "export failed: " + xerr
                 else:
                     os.replace(qdq + ".tmp.onnx", qdq)
-            kq = add((name, "ORT qdq " + scheme), ort_cmd(qdq, k["npy"]), xerr or k["npy_err"])
-            ort_rows.append(("ORT on octet's Q/DQ export (%s)" % scheme, kq, k["fp32"], ki))
+            kq = add((name, "ORT qdq " + tag), ort_cmd(qdq, k["npy"]), xerr or k["npy_err"])
+            ort_rows.append(("ORT on octet's Q/DQ export (%s)" % label[len("octet int8 ("):-1], kq, k["fp32"], ki))
         # bf16: tried once; timed in the rounds only if octet accepts it
         out, err = run([octet, "bench", model, "--input", image, "--preset", preset, "--precision", "bf16",
                         "--iters", "1", "--warmup", "0", "--json"] + thr)
