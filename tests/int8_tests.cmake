@@ -44,3 +44,16 @@ add_test(NAME int8_vs_sim
   COMMAND sh ${OCT_NEED} ${OCT_VENV_PYTHON} --
           ${OCT_VENV_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/int8_vs_sim.py --octet $<TARGET_FILE:octet>)
 set_tests_properties(int8_vs_sim PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 3600 LABELS slow)
+
+# The q8 backend: MaxPool, Concat, Split, Resize and Add on int8 codes
+# between INT8 Convs, on small SPPF / C2f / FPN / residual graphs
+# (tests/test_int8_q8.c).
+add_executable(test_int8_q8 ${CMAKE_CURRENT_LIST_DIR}/test_int8_q8.c)
+target_include_directories(test_int8_q8 PRIVATE ${OCT_TEST_INC})
+target_compile_options(test_int8_q8 PRIVATE ${OCT_WARN})
+target_link_libraries(test_int8_q8 PRIVATE octet_core)
+if(DNNL_LIB)
+  target_compile_definitions(test_int8_q8 PRIVATE OCT_HAVE_DNNL=1)
+endif()
+add_test(NAME int8_q8 COMMAND $<TARGET_FILE:test_int8_q8>)
+set_tests_properties(int8_q8 PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)

@@ -313,4 +313,20 @@ static inline void oct_fake_quant_s8_channels(float *x, size_t outer, size_t cha
         }
 }
 
+/* ---- int8 codes from one scale to another (backends/cpu/cpu_q8.c) ---- */
+
+/* The code under s_out of the value that code q stands for under s_in, bit
+ * for bit as the simulation gets it: it holds the float (float)q * s_in and
+ * fake-quantizes that with s_out. With s_in == s_out it is q ((q * s) / s
+ * is within two float roundings of q, |q| <= 128, so it rounds back). */
+/* oct_fake_quant_code(q, -128, 127, 0), the same value for every q (NaN:
+ * code 0), branch-free so that loops over it vectorize. */
+static inline float oct_fake_quant_code_s8(float q) {
+    q = oct_sel_f32(q == q, q, 0.0f);
+    return oct_round_half_even_small(oct_clamp_f32(q, -128.0f, 127.0f));
+}
+static inline int8_t oct_requant_s8(int8_t q, float s_in, float s_out) {
+    return (int8_t)oct_fake_quant_code_s8(((float)q * s_in) / s_out);
+}
+
 #endif

@@ -93,6 +93,9 @@ typedef struct oct_backend {
 
 extern const oct_backend oct_backend_ref;
 extern const oct_backend oct_backend_cpu;
+/* INT8 sessions only: MaxPool, Concat, Split, Resize, Add on int8 codes
+ * (backends/cpu/cpu_q8.c), tried first. */
+extern const oct_backend oct_backend_q8;
 #ifdef OCT_HAVE_DNNL
 extern const oct_backend oct_backend_dnnl;
 #endif

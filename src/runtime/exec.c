@@ -111,6 +111,9 @@ oct_status oct_exec_build(oct_plan_exec *p, oct_graph *g, int threads, int force
     p->x.pool = p->x.threads > 1 ? oct_pool_create(p->x.threads) : NULL;
     OCT_TRY(grow_layouts(p, err));
     if (!force_reference) {
+        /* keeps INT8 tensors as codes between INT8 kernels; declines
+         * everything else, so it goes first */
+        if (int8) p->backends[p->n_backends++] = &oct_backend_q8;
 #ifdef OCT_HAVE_DNNL
         p->backends[p->n_backends++] = &oct_backend_dnnl;
 #endif

@@ -5,6 +5,7 @@
 
 #include <dnnl.h>
 
+#include "backends/cpu/cpu_q8.h"
 #include "runtime/exec.h"
 
 typedef struct oct_dnnl {
@@ -65,6 +66,10 @@ typedef struct oct_dnnl_conv_geom {
  * NCHW-shaped input, constant float weights and bias, static shapes);
  * returns 0 when oneDNN cannot run it. */
 int oct_dnnl_conv_geometry(const oct_exec *x, int node, oct_dnnl_conv_geom *gm);
+/* The same for ConvInteger / QLinearConv: 4-D uint8/int8 input in ONNX's
+ * layout, constant 4-D uint8/int8 weights at input w_input; has_bias stays
+ * 0 (the int32 bias is the caller's). */
+int oct_dnnl_conv_geometry_integer(const oct_exec *x, int node, int w_input, oct_dnnl_conv_geom *gm);
 /* The element-wise tail fused after the convolution: follows the
  * single-consumer chain (activations, SiLU as Sigmoid+Mul, a residual Add),
  * stopping at values the session must keep. Returns the number of post-ops
@@ -101,10 +106,11 @@ oct_status oct_dnnl_matmul_int8_create(oct_exec *x, int node, oct_kernel **k, oc
  * it clamps at 0 or above, so its int8 codes are 0..127 and one u8 pass
  * suffices. */
 int oct_dnnl_nonnegative(const oct_graph *g, int v);
-/* 1 when INT8 value v (4-D, not a graph output) is read only by INT8 Convs
- * as their data input, so its producer may write it as int8 codes
- * (OCT_LAYOUT_NHWC_Q8; src/backends/dnnl/dnnl_int8_q8.c). */
-int oct_dnnl_q8_output(const oct_exec *x, int v);
+/* 1 when INT8 value v (4-D, not a graph output) is read only by kernels
+ * that take int8 codes (INT8 Convs as their data input, the q8 backend's
+ * kernels), so its producer may write it as codes (OCT_LAYOUT_NHWC_Q8):
+ * oct_q8_output (src/backends/cpu/cpu_q8.c), the one definition. */
+static inline int oct_dnnl_q8_output(const oct_exec *x, int v) { return oct_q8_output(x, v); }
 /* q = p - n, p and n in 0..128, over count codes (threaded). */
 void oct_dnnl_q8_split(oct_pool *pool, const int8_t *q, uint8_t *p, uint8_t *n, int64_t count);
 /* The f32 -> u8 reorder of kernel input 0 into buf with scale `scale`
@@ -117,6 +123,10 @@ oct_status oct_dnnl_int8_quantize(oct_dnnl *d, oct_dnnl_prim *p, const dnnl_memo
  * with the primitive, the buffer with the kernel). */
 oct_status oct_dnnl_arg_buffer(oct_dnnl *d, oct_dnnl_prim *p, int arg, const dnnl_memory_desc_t *md,
                                void *buf, oct_error *err);
+/* QLinearConv and ConvInteger on an f32 convolution of integer-valued
+ * floats, bit-exact with the reference (dnnl_qconv.c); declines (*k NULL)
+ * when a partial sum could reach 2^24 or the geometry does not fit. */
+oct_status oct_dnnl_qconv_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
 oct_status oct_dnnl_pool_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
 oct_status oct_dnnl_matmul_create(oct_exec *x, int node, oct_kernel **k, oct_error *err);
 

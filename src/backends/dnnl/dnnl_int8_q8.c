@@ -3,42 +3,28 @@
  * that take codes, the Conv writes s8 codes instead of fake-quantized
  * floats (a quarter of the bytes) and its readers skip the f32 -> u8
  * quantizing reorder. Any other reader gets a float copy from the runtime
- * (exact: code * scale). */
+ * (exact: code * scale). The q8 backend (backends/cpu/cpu_q8.c) keeps codes
+ * through MaxPool, Concat, Split, Resize and Add as well. */
 #include <string.h>
 
+#include "backends/cpu/cpu_q8.h"
 #include "backends/dnnl/dnnl_common.h"
 
 /* 1 when node c would run as an INT8 Conv reading value v as its data
  * input (and nowhere else): the same conditions oct_dnnl_conv_int8_create
- * checks before oneDNN is asked. */
-static int int8_conv_reader(const oct_exec *x, int c, int v) {
+ * checks before oneDNN is asked. Which values may be written as codes is
+ * decided in one place for every reader (oct_q8_output,
+ * backends/cpu/cpu_q8.c); this is the Conv's part of it. */
+int oct_dnnl_int8_conv_reader(const oct_exec *x, int c, int v) {
     const oct_exec_int8 *q8 = x->int8;
     const oct_node *n = &x->g->nodes[c];
-    if (n->domain[0] || strcmp(n->op_type, "Conv") || c >= q8->n_nodes || !q8->w_scales[c])
+    if (!q8 || n->domain[0] || strcmp(n->op_type, "Conv") || c >= q8->n_nodes ||
+        !q8->w_scales[c])
         return 0;
     if (n->n_in < 2 || n->in[0] != v) return 0;
     for (int i = 1; i < n->n_in; i++)
         if (n->in[i] == v) return 0;
     return 1;
-}
-
-int oct_dnnl_q8_output(const oct_exec *x, int v) {
-    const oct_graph *g = x->g;
-    if (!x->int8 || v < 0 || !(oct_exec_act_scale(x, v) > 0)) return 0;
-    const oct_value *val = &g->values[v];
-    if (val->is_output || val->t.ndim != 4 || val->t.dtype != OCT_FLOAT) return 0;
-    int readers = 0;
-    for (int c = 0; c < g->n_nodes; c++) {
-        const oct_node *n = &g->nodes[c];
-        if (n->dead) continue;
-        int reads = 0;
-        for (int i = 0; i < n->n_in; i++)
-            reads |= n->in[i] == v;
-        if (!reads) continue;
-        if (!int8_conv_reader(x, c, v)) return 0;
-        readers++;
-    }
-    return readers > 0;
 }
 
 typedef struct {
