@@ -115,6 +115,8 @@ static void dnnl_fini(oct_exec *x) {
     dnnl_stream_destroy(d->stream);
     dnnl_engine_destroy(d->engine);
     free(d->scratch);
+    free(d->src[0]);
+    free(d->src[1]);
     free(d);
     x->dnnl = NULL;
 }

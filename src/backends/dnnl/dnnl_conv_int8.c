@@ -66,10 +66,12 @@ typedef struct {
     int q8_in;             /* the input is int8 codes (OCT_LAYOUT_NHWC_Q8) */
     oct_dnnl_prim q[2];    /* f32 -> u8 reorders: p, n (float input) */
     oct_dnnl_prim conv[2]; /* convolutions on p, n */
-    unsigned char *buf[2]; /* the u8 sources */
-    int64_t src_count;     /* elements of the input */
-    size_t scratch_bytes;  /* > 0: p pass -> shared f32 scratch (codes out, split) */
-    int scratch_arg[2];    /* the scratch's arg index in conv[0], conv[1] */
+    int own_src;           /* sources converted here (into the backend's shared buffers) */
+    size_t src_bytes;
+    int q_to_arg[2], src_arg[2]; /* their arg indices in q[h], conv[h] */
+    int64_t src_count;           /* elements of the input */
+    size_t scratch_bytes;        /* > 0: p pass -> shared f32 scratch (codes out, split) */
+    int scratch_arg[2];          /* the scratch's arg index in conv[0], conv[1] */
     char impl[128];
 } int8_kernel;
 
@@ -90,8 +92,27 @@ static oct_status int8_run(oct_kernel *kb, oct_exec *x, oct_error *err) {
         for (int h = 0; h < 2; h++)
             dnnl_memory_set_data_handle(k->conv[h].args[k->scratch_arg[h]].memory, d->scratch);
     }
+    if (k->own_src) {
+        /* the kernels run one at a time: one pair of source buffers serves
+         * them all, grown to the largest and rebound before each run */
+        oct_dnnl *d = x->dnnl;
+        for (int h = 0; h < 1 + k->split; h++) {
+            if (d->src_cap[h] < k->src_bytes) {
+                unsigned char *nb = realloc(d->src[h], k->src_bytes + 64);
+                if (!nb)
+                    return oct_fail(err, OCT_E_NOMEM,
+                                    "out of memory for the INT8 convolution's source");
+                d->src[h] = nb;
+                d->src_cap[h] = k->src_bytes;
+            }
+            if (!k->q8_in)
+                dnnl_memory_set_data_handle(k->q[h].args[k->q_to_arg[h]].memory, d->src[h]);
+            dnnl_memory_set_data_handle(k->conv[h].args[k->src_arg[h]].memory, d->src[h]);
+        }
+    }
     if (k->q8_in && k->split)
-        oct_dnnl_q8_split(x->pool, oct_exec_tensor(x, kb->in_values[0])->data, k->buf[0], k->buf[1],
+        oct_dnnl_q8_split(x->pool, oct_exec_tensor(x, kb->in_values[0])->data,
+                          ((oct_dnnl *)x->dnnl)->src[0], ((oct_dnnl *)x->dnnl)->src[1],
                           k->src_count);
     for (int h = 0; h < 1 + k->split; h++) {
         if (!k->q8_in) OCT_TRY(oct_dnnl_execute(&k->q[h], kb, x, err));
@@ -105,7 +126,6 @@ static void int8_destroy(oct_kernel *kb) {
     for (int h = 0; h < 2; h++) {
         oct_dnnl_prim_destroy(&k->q[h]);
         oct_dnnl_prim_destroy(&k->conv[h]);
-        free(k->buf[h]);
     }
     free(k);
 }
@@ -291,14 +311,14 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
             codes[i] = (int8_t)(2 * codes[i]);
     int own_src = !q8_in || split; /* else the codes are the source as they are */
     if (k) {
-        k->buf[0] = own_src ? malloc(src_bytes + 64) : NULL;
-        k->buf[1] = split ? malloc(src_bytes + 64) : NULL;
+        k->own_src = own_src;
+        k->src_bytes = src_bytes;
         k->q8_in = q8_in;
         k->src_count = (int64_t)src_bytes;
         if (split && q8_out) k->scratch_bytes = sizeof(float) * (size_t)(gm.N * OC * gm.OH * gm.OW);
     }
     oct_status st = OCT_OK;
-    if (!scales || (B && !bias) || !codes || !k || (own_src && !k->buf[0]) || (split && !k->buf[1]))
+    if (!scales || (B && !bias) || !codes || !k)
         st = oct_fail(err, OCT_E_NOMEM, "node '%s': out of memory for the INT8 convolution",
                       n->name);
     for (int64_t c = 0; !st && c < OC; c++) {
@@ -318,7 +338,8 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
         /* the p pass carries the bias; the n pass adds onto it, then the tail */
         if (!q8_in)
             st = oct_dnnl_int8_quantize(d, &k->q[h], &f32_md, &src_md, h ? -1.0f / s_x : 1.0f / s_x,
-                                        k->buf[h], n->name, err);
+                                        NULL, n->name, err);
+        if (!q8_in) k->q_to_arg[h] = k->q[h].n_args - 1; /* bound at run time */
         if (st) break;
         dnnl_convolution_desc_t cd;
         int with_bias = B && h == 0, to_scratch = k->scratch_bytes && h == 0;
@@ -369,9 +390,10 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
         }
         dnnl_memory_t wmem = NULL, bmem = NULL;
         st = oct_dnnl_prim_create(&k->conv[h], pd, err);
-        if (!st && own_src)
-            st = oct_dnnl_arg_buffer(d, &k->conv[h], DNNL_ARG_SRC, &src_md, k->buf[h], err);
-        else if (!st) /* the codes as they are (non-negative ones read as u8) */
+        if (!st && own_src) {
+            k->src_arg[h] = k->conv[h].n_args; /* bound at run time */
+            st = oct_dnnl_arg_buffer(d, &k->conv[h], DNNL_ARG_SRC, &src_md, NULL, err);
+        } else if (!st) /* the codes as they are (non-negative ones read as u8) */
             st = oct_dnnl_arg_slot(d, &k->conv[h], DNNL_ARG_SRC, &src_md, OCT_SLOT_IN(0), err);
         if (!st) st = oct_dnnl_arg_owned(d, &k->conv[h], DNNL_ARG_WEIGHTS, w_best, &wmem, err);
         if (!st) st = oct_dnnl_fill(d, wmem, &w_plain, codes, err);
