@@ -15,6 +15,9 @@ typedef struct oct_dnnl {
      * at run time: the p pass of a signed INT8 Conv writing int8 codes */
     float *scratch;
     size_t scratch_cap;
+    /* the u8 (or s8) sources of the INT8 convolutions, shared likewise */
+    unsigned char *src[2];
+    size_t src_cap[2];
 } oct_dnnl;
 
 #define OCT_DNNL_MAX_ARGS 16
