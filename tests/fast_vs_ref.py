@@ -6,7 +6,9 @@ CPU backends take: Conv (1, 3, 13, 127 channels; spatial 1, 7, 33; stride 2;
 dilation; groups and depthwise; padding and auto_pad) with every fused tail
 (bias, Relu, Clip, LeakyRelu, HardSigmoid, HardSwish, Sigmoid, Tanh, SiLU,
 residual Add), pooling, MatMul, Gemm, element-wise ops, Concat/Split,
-nearest Resize and Softmax. Each graph runs through `octet run` on the fast
+nearest Resize and Softmax, QLinearConv and ConvInteger (uint8/int8, zero
+points, per-channel scales, bias, groups; exact, and declined where the
+float sums could be inexact). Each graph runs through `octet run` on the fast
 path and with OCTET_REFERENCE=1 on the same random input (never zeros);
 outputs must agree to relative L2 1e-5, and the verbose log must show that
 the node really ran on the expected fast implementation (so a fallback to
@@ -260,16 +262,12 @@ def cases():
         init("S", rng.standard_normal((1, 16, 1, 1)))])))
     out.append(("Add scalar const", *after_conv([helper.make_node("Add", ["C", "S"], ["Y"])], extra_inits=[
         init("S", np.array(0.25))])))
-    # a Q/DQ model's activations: per-tensor QuantizeLinear -> DequantizeLinear
-    # on channels-last data (int8 and uint8 with a zero point), 13 channels
-    # (fused into one cpu:qdq step; the 3x3 Conv's rounding differs between
-    # oneDNN and the reference, so this compares within tolerance)
-    for qt, zp in ((TensorProto.INT8, 0), (TensorProto.UINT8, 121)):
-        out.append(("Quantize/DequantizeLinear %s" % ("int8" if qt == TensorProto.INT8 else "uint8"), *after_conv([
-            helper.make_node("QuantizeLinear", ["C", "qs", "qz"], ["Q"]),
-            helper.make_node("DequantizeLinear", ["Q", "qs", "qz"], ["Y"])], c=13, extra_inits=[
-            init("qs", np.array(0.0173)), helper.make_tensor("qz", qt, [], [zp])], expect="cpu:qdq")))
+    # Q/DQ on channels-last data after a Conv: qdq_cases() (its Convs are
+    # exact, so the pair is compared bit for bit; a Conv whose oneDNN and
+    # reference sums differ in the last bit would move values sitting on a
+    # rounding tie by a whole step, which no float tolerance covers)
     out += qdq_cases()
+    out += qconv_cases()
     out.append(("Split+Concat nhwc", *after_conv([
         helper.make_node("Split", ["C", "sp"], ["a", "b"], axis=1),
         helper.make_node("Sigmoid", ["b"], ["bs"]),
@@ -418,6 +416,118 @@ def qdq_cases():
             name = "Q/DQ SiLU c%d %dx%d %s" % (c, hw[0], hw[1], "nhwc" if nhwc else "plain")
             expect = "cpu:qdq-silu" + SILU_ABSORBED + " [%s]" % ("nhwc" if nhwc else "plain")
             out.append((name, (m, []), expect, dict(step=p3[0], inputs=qdq_inputs(p1[0]))))
+    return out
+
+
+def qconv_inputs(dt, zp):
+    """Codes over the whole range of dt (uint8 or int8), a quarter of them at
+    the zero point (exact zeros of x - x_zp, as after a Relu)."""
+    lo, hi = (0, 255) if dt == np.uint8 else (-128, 127)
+    def make(shp):
+        x = rng.integers(lo, hi + 1, shp)
+        x[rng.random(shp) < 0.25] = zp
+        return x.astype(dt)
+    return make
+
+
+def qconv_case(op, c_in, c_out, hw, k, stride=1, dil=1, group=1, pad=0, auto_pad=None, per_channel=True,
+               bias=True, x_dt=np.uint8, w_dt=np.int8, y_dt=None, x_zp=131, w_zp=0, y_zp=117, w_fill=None):
+    """One QLinearConv (uint8/int8 output) or ConvInteger (int32 output)
+    node; w_zp is a number (per tensor) or "chan" (a per-channel zero point
+    array); w_fill: every weight this value (the 2^24 bound cases)."""
+    tp = {np.uint8: TensorProto.UINT8, np.int8: TensorProto.INT8}
+    wlo, whi = (-127, 127) if w_dt == np.int8 else (0, 255)
+    shape = (c_out, c_in // group, k, k)
+    w = np.full(shape, w_fill) if w_fill is not None else rng.integers(wlo, whi + 1, shape)
+    if w_zp == "chan":
+        wz = rng.integers(wlo, whi + 1, c_out) if per_channel else rng.integers(wlo, whi + 1, 1)
+    else:
+        wz = np.full(c_out if per_channel else 1, w_zp)
+    wz = wz.astype(w_dt)
+    if not per_channel:
+        wz = wz.reshape(())
+    inits = [numpy_helper.from_array(w.astype(w_dt), "W"), numpy_helper.from_array(wz, "wz"),
+             numpy_helper.from_array(np.array(x_zp, x_dt), "xz")]
+    attrs = dict(kernel_shape=[k, k], strides=[stride, stride], dilations=[dil, dil], group=group)
+    if auto_pad:
+        attrs["auto_pad"] = auto_pad
+    else:
+        attrs["pads"] = [pad] * 4
+    if op == "ConvInteger":
+        node = helper.make_node("ConvInteger", ["X", "W", "xz", "wz"], ["Y"], **attrs)
+        y_tp = TensorProto.INT32
+    else:
+        y_dt = y_dt or x_dt
+        xs = np.float32(0.0173)
+        ws = (rng.random(c_out if per_channel else 1) * 0.008 + 0.002).astype(np.float32)
+        # y_scale so that the outputs spread over the codes (some saturate)
+        spread = np.sqrt((c_in // group) * k * k) * 70.0 * 70.0 / 50.0
+        ys = np.float32(xs * float(np.mean(ws)) * spread)
+        inits += [init("xs", np.array(xs)), init("ws", ws if per_channel else ws.reshape(())),
+                  init("ys", np.array(ys)), numpy_helper.from_array(np.array(y_zp, y_dt), "yz")]
+        ins = ["X", "xs", "xz", "W", "ws", "wz", "ys", "yz"]
+        if bias:
+            inits.append(numpy_helper.from_array(rng.integers(-60000, 60000, c_out).astype(np.int32), "B"))
+            ins.append("B")
+        node = helper.make_node("QLinearConv", ins, ["Y"], **attrs)
+        y_tp = tp[y_dt]
+    m = model([node], [helper.make_tensor_value_info("X", tp[x_dt], [1, c_in, hw, hw])],
+              [helper.make_tensor_value_info("Y", y_tp, None)], inits)
+    return m, []
+
+
+def qconv_cases():
+    """QLinearConv and ConvInteger on oneDNN's f32 convolution of integer
+    values (dnnl_qconv.c): bit-exact with the reference, and declined where
+    a partial sum could reach 2^24."""
+    out = []
+    q, ci = "dnnl:qlinearconv-f32exact", "dnnl:convinteger-f32exact"
+
+    def add(name, impl, x_dt=np.uint8, x_zp=131, inputs=None, **kw):
+        m = qconv_case(name.split()[0], x_dt=x_dt, x_zp=x_zp, **kw)
+        out.append((name, m, impl, dict(exact=True, inputs=inputs or qconv_inputs(x_dt, x_zp))))
+
+    def near_max(shp):  # codes 250..255: sums within 2% of the bound, odd ones
+        return rng.integers(250, 256, shp).astype(np.uint8)
+
+    for i, c in enumerate((1, 3, 13, 127)):
+        for hw in (1, 7, 33):
+            pc, b = (i + hw) % 2 == 0, hw != 7
+            add("QLinearConv c%d hw%d k3 %s%s" % (c, hw, "per-channel" if pc else "per-tensor", " bias" if b else ""),
+                q, c_in=c, c_out=16, hw=hw, k=3, pad=1, per_channel=pc, bias=b)
+    add("QLinearConv stride2 pads", q, c_in=13, c_out=24, hw=33, k=3, stride=2, pad=1)
+    add("QLinearConv stride2 per-tensor", q, c_in=13, c_out=24, hw=33, k=3, stride=2, pad=1, per_channel=False,
+        bias=False)
+    add("QLinearConv dilation2", q, c_in=13, c_out=8, hw=33, k=3, dil=2, pad=2)
+    add("QLinearConv groups", q, c_in=12, c_out=24, hw=33, k=3, group=3, pad=1)
+    add("QLinearConv depthwise", q, c_in=127, c_out=127, hw=33, k=3, group=127, pad=1)
+    add("QLinearConv depthwise s2 per-tensor", q, c_in=13, c_out=13, hw=33, k=3, group=13, stride=2, pad=1,
+        per_channel=False)
+    add("QLinearConv 1x1 127->13 no bias", q, c_in=127, c_out=13, hw=7, k=1, bias=False)
+    # the output size rounds down: the last window ends before the input
+    add("QLinearConv k4 s2 rounding down", q, c_in=3, c_out=16, hw=33, k=4, stride=2)
+    add("ConvInteger k4 s3 rounding down", ci, c_in=3, c_out=16, hw=11, k=4, stride=3)
+    add("QLinearConv SAME_UPPER s2", q, c_in=3, c_out=13, hw=33, k=3, stride=2, auto_pad="SAME_UPPER")
+    add("QLinearConv w zp per-channel", q, c_in=13, c_out=16, hw=7, k=3, pad=1, w_zp="chan")
+    add("QLinearConv uint8 w zp", q, c_in=13, c_out=16, hw=7, k=3, pad=1, w_dt=np.uint8, w_zp=128,
+        per_channel=False)
+    add("QLinearConv int8 x int8 y", q, x_dt=np.int8, x_zp=-5, c_in=13, c_out=16, hw=7, k=3, pad=1, y_zp=3)
+    add("QLinearConv uint8 x int8 y", q, c_in=13, c_out=16, hw=7, k=3, pad=1, y_dt=np.int8, y_zp=-7)
+    add("ConvInteger int8 w", ci, c_in=13, c_out=16, hw=33, k=3, pad=1)
+    add("ConvInteger int8 w zp per-channel", ci, c_in=13, c_out=16, hw=7, k=3, pad=1, w_zp="chan")
+    add("ConvInteger uint8 w zp", ci, c_in=13, c_out=16, hw=7, k=3, pad=1, w_dt=np.uint8, w_zp=119,
+        per_channel=False)
+    add("ConvInteger depthwise s2", ci, c_in=127, c_out=127, hw=33, k=3, group=127, stride=2, pad=1)
+    add("ConvInteger 1x1 127->3", ci, c_in=127, c_out=3, hw=7, k=1)
+    # the 2^24 bound: 512 * 127 * 255 < 2^24 runs fast (its sums reach
+    # 1.6e7, where a float has no bit to spare); 4096 * 127 * 255 does not,
+    # so the reference runs it
+    add("ConvInteger bound just below 2^24", ci, x_zp=0, c_in=512, c_out=4, hw=3, k=1, w_fill=127, inputs=near_max)
+    add("QLinearConv bound just below 2^24", q, x_zp=0, c_in=512, c_out=4, hw=3, k=1, w_fill=-127, inputs=near_max)
+    add("ConvInteger bound over 2^24", "(ConvInteger) -> ref", x_zp=0, c_in=4096, c_out=4, hw=3, k=1,
+        w_fill=127, inputs=near_max)
+    add("QLinearConv bound over 2^24", "(QLinearConv) -> ref", x_zp=0, c_in=4096, c_out=4, hw=3, k=1,
+        w_fill=127, inputs=near_max)
     return out
 
 

@@ -172,7 +172,7 @@ static oct_status qconv_run(oct_opctx *c) {
     oct_q_range(y->dtype, &lo, &hi);
     for (int64_t m = 0; m < p.m; m++) {
         /* ONNX Runtime's order: (x_scale * w_scale) / y_scale, in float */
-        float scale = (float)xs * (float)ws[m] / (float)ys;
+        float scale = oct_q_conv_scale(xs, ws[m], ys);
         int32_t bias = b ? ((const int32_t *)b->data)[m] : 0;
         for (int64_t n = 0; n < p.n; n++) {
             int64_t base = (n * p.m + m) * pout;

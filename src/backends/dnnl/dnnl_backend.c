@@ -146,6 +146,8 @@ static oct_status dnnl_create(oct_exec *x, int node, oct_kernel **k, oct_error *
         st = oct_dnnl_pool_create(x, node, k, err);
     else if (!strcmp(n->op_type, "MatMul") || !strcmp(n->op_type, "Gemm"))
         st = oct_dnnl_matmul_create(x, node, k, err);
+    else if (!strcmp(n->op_type, "QLinearConv") || !strcmp(n->op_type, "ConvInteger"))
+        st = oct_dnnl_qconv_create(x, node, k, err);
     /* oneDNN declining a problem is not an error: the next backend takes it. */
     if (st == OCT_E_UNSUPPORTED) {
         *k = NULL;

@@ -92,16 +92,29 @@ static int activation(const oct_exec *x, const oct_node *n, oct_dnnl_post_op *po
 
 static int same_shape(const oct_tensor *a, const oct_tensor *b) { return oct_shape_equal(a, b) && a->dtype == b->dtype; }
 
-int oct_dnnl_conv_geometry(const oct_exec *x, int node, oct_dnnl_conv_geom *gm) {
+static int is_q8(oct_dtype dt) { return dt == OCT_UINT8 || dt == OCT_INT8; }
+
+/* w_input: the weight's input index. integer: a ConvInteger / QLinearConv
+ * (uint8/int8 input and constant weights, no float bias; the caller reads
+ * the other inputs itself), else a float Conv / ConvTranspose. */
+static int conv_geometry(const oct_exec *x, int node, int w_input, int integer, oct_dnnl_conv_geom *gm) {
     memset(gm, 0, sizeof *gm);
     const oct_graph *g = x->g;
     const oct_node *n = &g->nodes[node];
-    if (n->n_in < 2 || n->in[0] < 0 || n->in[1] < 0 || n->n_out < 1 || n->out[0] < 0) return 0;
-    const oct_value *X = &g->values[n->in[0]], *W = &g->values[n->in[1]], *Y = &g->values[n->out[0]];
-    const oct_value *B = n->n_in > 2 && n->in[2] >= 0 ? &g->values[n->in[2]] : NULL;
-    /* a float tensor may be kept as its int8 codes (OCT_LAYOUT_NHWC_Q8) */
-    int x_float = X->t.dtype == OCT_FLOAT || (X->t.dtype == OCT_INT8 && x->layout[n->in[0]] == OCT_LAYOUT_NHWC_Q8);
-    if (!x_float || X->t.ndim != 4 || !W->is_const || W->t.dtype != OCT_FLOAT || W->t.ndim != 4) return 0;
+    if (n->n_in <= w_input || n->in[0] < 0 || n->in[w_input] < 0 || n->n_out < 1 || n->out[0] < 0) return 0;
+    const oct_value *X = &g->values[n->in[0]], *W = &g->values[n->in[w_input]], *Y = &g->values[n->out[0]];
+    const oct_value *B = !integer && n->n_in > 2 && n->in[2] >= 0 ? &g->values[n->in[2]] : NULL;
+    if (integer) {
+        /* int8 codes of a float tensor (OCT_LAYOUT_NHWC_Q8) are not an
+         * ONNX int8 tensor */
+        if (!is_q8(X->t.dtype) || x->layout[n->in[0]] == OCT_LAYOUT_NHWC_Q8) return 0;
+        if (X->t.ndim != 4 || !W->is_const || !W->t.data || !is_q8(W->t.dtype) || W->t.ndim != 4) return 0;
+    } else {
+        /* a float tensor may be kept as its int8 codes (OCT_LAYOUT_NHWC_Q8) */
+        int x_float =
+            X->t.dtype == OCT_FLOAT || (X->t.dtype == OCT_INT8 && x->layout[n->in[0]] == OCT_LAYOUT_NHWC_Q8);
+        if (!x_float || X->t.ndim != 4 || !W->is_const || W->t.dtype != OCT_FLOAT || W->t.ndim != 4) return 0;
+    }
     if (B && (!B->is_const || B->t.dtype != OCT_FLOAT)) return 0;
     if (!Y->shape_known || Y->t.ndim != 4) return 0;
     int64_t group = oct_attr_int(n, "group", 1);
@@ -141,6 +154,10 @@ int oct_dnnl_conv_geometry(const oct_exec *x, int node, oct_dnnl_conv_geom *gm) 
         int64_t span = (k_sz[i] - 1) * dil[i] + 1;
         pr[i] = deconv ? (in_sz[i] - 1) * strides[i] + span - pl[i] - out_sz[i]
                        : (out_sz[i] - 1) * strides[i] + span - in_sz[i] - pl[i];
+        /* the last window may end before the input does (the output size
+         * rounds down): oneDNN's size formula rounds down too, so right
+         * padding 0 gives the same output (integer kernels only, for now) */
+        if (integer && !deconv && pr[i] < 0 && pr[i] > -strides[i]) pr[i] = 0;
         if (pr[i] < 0 || pl[i] < 0 || strides[i] < 1 || dil[i] < 1) return 0;
     }
     gm->deconv = deconv;
@@ -160,6 +177,14 @@ int oct_dnnl_conv_geometry(const oct_exec *x, int node, oct_dnnl_conv_geom *gm) 
     memcpy(gm->pl, pl, sizeof pl);
     memcpy(gm->pr, pr, sizeof pr);
     return 1;
+}
+
+int oct_dnnl_conv_geometry(const oct_exec *x, int node, oct_dnnl_conv_geom *gm) {
+    return conv_geometry(x, node, 1, 0, gm);
+}
+
+int oct_dnnl_conv_geometry_integer(const oct_exec *x, int node, int w_input, oct_dnnl_conv_geom *gm) {
+    return conv_geometry(x, node, w_input, 1, gm);
 }
 
 int oct_dnnl_post_ops_has_alg(const oct_dnnl_post_op *ops, int n_ops, dnnl_alg_kind_t alg) {

@@ -80,6 +80,34 @@ static inline int32_t oct_q_requant(int32_t acc, float scale, int32_t zp, int32_
     return oct_sat_i32((double)oct_round_half_even(v) + zp, lo, hi);
 }
 
+/* oct_q_requant for 8-bit outputs (lo <= 0 <= hi within -128..255, |zp| <=
+ * 255), returned as a float holding the integer result, in a form
+ * compilers vectorize (no libm call). The same result for every acc and
+ * scale: while |v| <= 2^22, oct_round_half_even_small rounds exactly as
+ * oct_round_half_even (arith.h) and round(v) + zp is an integer below 2^23,
+ * exact in float; beyond 2^22 both forms saturate to the same end (|round(v)
+ * + zp| > 2^22 - 255 > 255), so clamping v to +-2^22 first changes nothing;
+ * a NaN v gives 0 in both (oct_sat_i32). For fast kernels that must match
+ * the reference bit for bit. */
+static inline float oct_q_requant8(int32_t acc, float scale, float zp, float lo, float hi) {
+    const float big = 4194304.0f; /* 2^22 */
+    float v = (float)acc * scale;
+    int nan = v != v;
+    /* arith.h's branch-free clamp and select: a float ?: stops gcc's
+     * vectorizer */
+    float r = oct_round_half_even_small(oct_clamp_f32(v, -big, big)) + zp;
+    return oct_sel_f32(nan, 0.0f, oct_clamp_f32(r, lo, hi));
+}
+
+/* QLinearConv's requantization scale of one output channel (the float that
+ * oct_q_requant multiplies by): ONNX Runtime's order and precision,
+ * (x_scale * w_scale) / y_scale in float. The scales come in as read from
+ * their tensors (oct_get_f64); every QLinearConv kernel takes the scale from
+ * here so that the fast ones round exactly as the reference does. */
+static inline float oct_q_conv_scale(double x_scale, double w_scale, double y_scale) {
+    return (float)x_scale * (float)w_scale / (float)y_scale;
+}
+
 /* ---- QuantizeLinear / DequantizeLinear ------------------------------------ */
 
 /* Where the scale of each element comes from. x is viewed as [outer, axis_len,
