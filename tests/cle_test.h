@@ -5,25 +5,15 @@
 
 #include <stdio.h>
 
+/* the counters are defined in test_cle.c */
+#define OCT_CHECK_EXTERN
+#include "check.h"
 #include "cle_build.h"
 #include "onnx/model_edit.h"
 #include "quant/cle.h"
 #include "runtime/runtime.h"
 
-extern int n_pass, n_fail;
 extern char tmpdir[512];
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            n_pass++;                                                                              \
-        } else {                                                                                   \
-            n_fail++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
 
 typedef struct outputs {
     int n;

@@ -1,8 +1,8 @@
-/* Shared by the INT8 kernel tests on generated one-node models
- * (test_int8_conv.c, test_int8_deconv.c): the counters, random data, a
- * minimal protobuf writer for ONNX models, and the run of one model as an
- * INT8 session against the simulation on the reference kernels. Everything
- * is static (one copy per test program). */
+/* Shared by the INT8 kernel tests on generated models (test_int8_conv.c,
+ * test_int8_deconv.c, test_int8_matmul.c, test_int8_q8.c): the counters
+ * (check.h), random data, a minimal protobuf writer for ONNX models, and the
+ * run of one model as an INT8 session against the simulation on the
+ * reference kernels. Everything is static (one copy per test program). */
 #ifndef OCT_TESTS_INT8_TEST_H
 #define OCT_TESTS_INT8_TEST_H
 
@@ -12,23 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "octet/octet.h"
 #include "octet/quant.h"
 #include "quant/plan.h"
-
-static int n_pass, n_fail;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            n_pass++;                                                                              \
-        } else {                                                                                   \
-            n_fail++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
 
 static uint32_t rng_state = 2463534242u;
 static inline uint32_t rnd(void) {
@@ -145,12 +132,15 @@ static inline void value_info(buf *graph, int field, const char *name, int nd,
     f_msg(graph, field, &vi);
 }
 
-static inline void node(buf *graph, const char *name, const char *op, int n_in,
-                        const char *const *in, const char *out, buf *attrs) {
+/* NodeProto: inputs, outputs, name, op_type, then the attributes in attrs
+ * (consumed; NULL for none). */
+static inline void node_n(buf *graph, const char *name, const char *op, int n_in,
+                          const char *const *in, int n_out, const char *const *out, buf *attrs) {
     buf nd = {0};
     for (int i = 0; i < n_in; i++)
         f_str(&nd, 1, in[i]);
-    f_str(&nd, 2, out);
+    for (int i = 0; i < n_out; i++)
+        f_str(&nd, 2, out[i]);
     f_str(&nd, 3, name);
     f_str(&nd, 4, op);
     if (attrs && attrs->n) put(&nd, attrs->p, attrs->n);
@@ -159,6 +149,11 @@ static inline void node(buf *graph, const char *name, const char *op, int n_in,
         memset(attrs, 0, sizeof *attrs);
     }
     f_msg(graph, 1, &nd);
+}
+/* A node with one output. */
+static inline void node(buf *graph, const char *name, const char *op, int n_in,
+                        const char *const *in, const char *out, buf *attrs) {
+    node_n(graph, name, op, n_in, in, 1, &out, attrs);
 }
 
 /* Wraps graph g (consumed) into an opset-13 ModelProto; returns malloc'ed

@@ -11,22 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "core/arith.h"
 #include "quant/adaround.h"
-
-static int n_pass, n_fail;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            n_pass++;                                                                              \
-        } else {                                                                                   \
-            n_fail++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
 
 static uint64_t rng_state = 12345;
 static double urand(void) { /* [0, 1) */
@@ -470,6 +457,5 @@ int main(void) {
     test_deterministic();
     test_bad_args();
     test_timing();
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    return check_summary();
 }

@@ -463,6 +463,5 @@ int main(int argc, char **argv) {
     test_synthetic();
     test_real_models();
     if (argc <= 1) rmdir(tmpdir);
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    return check_summary();
 }

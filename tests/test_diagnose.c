@@ -9,22 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "quant/diagnose.h"
 
-static int n_pass, n_fail;
 static int verbose; /* -v: print every document's diagnoses */
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            n_pass++;                                                                              \
-        } else {                                                                                   \
-            n_fail++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
 
 /* Parses a single-quoted document and runs the rules on it. */
 static cJSON *diag(const char *sq) {
@@ -882,6 +870,5 @@ int main(int argc, char **argv) {
     test_degenerate();
     test_mutated();
     test_order_and_print();
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    return check_summary();
 }

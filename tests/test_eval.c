@@ -7,22 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "eval/eval_internal.h"
 #include "octet/eval.h"
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
 
 #define NEAR(a, b) (fabs((a) - (b)) < 1e-9)
 
@@ -414,6 +401,5 @@ int main(void) {
     test_decode_v8();
     test_decode_v5_v10();
     test_labels();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_summary();
 }

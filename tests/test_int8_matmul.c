@@ -31,138 +31,11 @@
 #include <string.h>
 
 #include "core/arith.h"
-#include "octet/octet.h"
-#include "octet/quant.h"
-#include "quant/plan.h"
+#include "int8_test.h"
 
-static int n_pass, n_fail;
 /* INT8 outputs over all cases: codes compared, codes that differ */
 static size_t codes_total, codes_differ;
 
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            n_pass++;                                                                              \
-        } else {                                                                                   \
-            n_fail++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
-
-static uint32_t rng_state = 2463534242u;
-static uint32_t rnd(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 17;
-    rng_state ^= rng_state << 5;
-    return rng_state;
-}
-/* Uniform in [-1, 1). */
-static float urand(void) { return (float)((rnd() >> 8) * (1.0 / 8388608.0) - 1.0); }
-
-/* ---- a minimal protobuf writer for ONNX models ---------------------------- */
-
-typedef struct {
-    unsigned char *p;
-    size_t n, cap;
-    int oom;
-} buf;
-
-static void put(buf *b, const void *d, size_t n) {
-    if (b->oom) return;
-    if (b->n + n > b->cap) {
-        size_t nc = (b->n + n) * 2 + 64;
-        unsigned char *np = realloc(b->p, nc);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, d, n);
-    b->n += n;
-}
-static void varint(buf *b, uint64_t v) {
-    unsigned char c[10];
-    int k = 0;
-    do {
-        c[k] = (unsigned char)(v & 0x7f);
-        v >>= 7;
-        if (v) c[k] |= 0x80;
-        k++;
-    } while (v);
-    put(b, c, (size_t)k);
-}
-static void key(buf *b, int field, int wire) { varint(b, (uint64_t)field << 3 | (uint64_t)wire); }
-static void f_varint(buf *b, int field, int64_t v) {
-    key(b, field, 0);
-    varint(b, (uint64_t)v);
-}
-static void f_bytes(buf *b, int field, const void *d, size_t n) {
-    key(b, field, 2);
-    varint(b, n);
-    put(b, d, n);
-}
-static void f_str(buf *b, int field, const char *s) { f_bytes(b, field, s, strlen(s)); }
-static void f_msg(buf *b, int field, buf *m) {
-    f_bytes(b, field, m->p, m->n);
-    b->oom |= m->oom;
-    free(m->p);
-    memset(m, 0, sizeof *m);
-}
-
-/* AttributeProto INT (type 2). */
-static void attr_int(buf *node, const char *name, int64_t v) {
-    buf a = {0};
-    f_str(&a, 1, name);
-    f_varint(&a, 3, v);
-    f_varint(&a, 20, 2);
-    f_msg(node, 5, &a);
-}
-
-static void tensor_init(buf *graph, const char *name, int nd, const int64_t *dims,
-                        const float *data, size_t n) {
-    buf t = {0};
-    for (int i = 0; i < nd; i++)
-        f_varint(&t, 1, dims[i]);
-    f_varint(&t, 2, 1); /* FLOAT */
-    f_str(&t, 8, name);
-    f_bytes(&t, 9, data, n * sizeof(float));
-    f_msg(graph, 5, &t);
-}
-
-static void value_info(buf *graph, int field, const char *name, int nd, const int64_t *dims) {
-    buf shape = {0}, tt = {0}, tp = {0}, vi = {0};
-    for (int i = 0; i < nd; i++) {
-        buf d = {0};
-        f_varint(&d, 1, dims[i]);
-        f_msg(&shape, 1, &d);
-    }
-    f_varint(&tt, 1, 1);
-    f_msg(&tt, 2, &shape);
-    f_msg(&tp, 1, &tt);
-    f_str(&vi, 1, name);
-    f_msg(&vi, 2, &tp);
-    f_msg(graph, field, &vi);
-}
-
-static void node(buf *graph, const char *name, const char *op, int n_in, const char *const *in,
-                 const char *out, buf *attrs) {
-    buf nd = {0};
-    for (int i = 0; i < n_in; i++)
-        f_str(&nd, 1, in[i]);
-    f_str(&nd, 2, out);
-    f_str(&nd, 3, name);
-    f_str(&nd, 4, op);
-    if (attrs && attrs->n) put(&nd, attrs->p, attrs->n);
-    if (attrs) {
-        free(attrs->p);
-        memset(attrs, 0, sizeof *attrs);
-    }
-    f_msg(graph, 1, &nd);
-}
 /* AttributeProto FLOAT (type 1). */
 static void attr_float(buf *node, const char *name, float v) {
     buf a = {0};
@@ -292,25 +165,7 @@ static unsigned char *make_model(const mm_case *c, const mm_dims *d, const float
     value_info(&g, 11, "x", d->nd_x, d->x);
     if (c->decline == DECL_B_INPUT) value_info(&g, 11, "w", d->nd_w, d->w);
     value_info(&g, 12, "y", d->nd_y, d->y);
-    buf m = {0}, op = {0};
-    f_varint(&m, 1, 8); /* ir_version */
-    f_str(&op, 1, "");
-    f_varint(&op, 2, 13);
-    f_msg(&m, 8, &op);
-    f_msg(&m, 7, &g);
-    if (m.oom || g.oom || a.oom) {
-        free(m.p);
-        return NULL;
-    }
-    *size = m.n;
-    return m.p;
-}
-
-static float amax_of(const float *x, size_t n) {
-    float a = 0;
-    for (size_t i = 0; i < n; i++)
-        if (fabsf(x[i]) > a) a = fabsf(x[i]);
-    return a;
+    return model_finish(&g, a.oom, size);
 }
 
 /* Uniform in [-1, 1) without 0. */
@@ -547,7 +402,6 @@ int main(void) {
            codes_total, codes_total ? 100.0 * (double)codes_differ / (double)codes_total : 0.0);
     CHECK(codes_total > 0 && (double)codes_differ <= 0.001 * (double)codes_total,
           "more than 0.1%% of the INT8 output codes differ from the simulation's");
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    return check_summary();
 #endif
 }

@@ -41,24 +41,6 @@ static void tensor_i64(buf *graph, const char *name, int64_t n, const int64_t *v
     f_msg(graph, 5, &t);
 }
 
-/* A node with several outputs (Split). */
-static void node_n(buf *graph, const char *name, const char *op, int n_in, const char *const *in,
-                   int n_out, const char *const *out, buf *attrs) {
-    buf nd = {0};
-    for (int i = 0; i < n_in; i++)
-        f_str(&nd, 1, in[i]);
-    for (int i = 0; i < n_out; i++)
-        f_str(&nd, 2, out[i]);
-    f_str(&nd, 3, name);
-    f_str(&nd, 4, op);
-    if (attrs && attrs->n) put(&nd, attrs->p, attrs->n);
-    if (attrs) {
-        free(attrs->p);
-        memset(attrs, 0, sizeof *attrs);
-    }
-    f_msg(graph, 1, &nd);
-}
-
 /* ---- a graph under construction -------------------------------------------- */
 
 enum { ACT_NONE, ACT_RELU, ACT_SILU };
@@ -509,7 +491,6 @@ int main(void) {
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         run_case(&cases[i]);
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    return check_summary();
 #endif
 }

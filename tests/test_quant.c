@@ -13,26 +13,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "core/arith.h"
 #include "quant/calibrator.h"
 #include "quant/histogram.h"
 #include "quant/plan.h"
 #include "quant/trt_cache.h"
 #include "quant/weights.h"
-
-static int n_pass, n_fail;
-
-#define CHECK(cond, ...)                                     \
-    do {                                                     \
-        if (cond) {                                          \
-            n_pass++;                                        \
-        } else {                                             \
-            n_fail++;                                        \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);      \
-            printf(__VA_ARGS__);                             \
-            printf("\n");                                    \
-        }                                                    \
-    } while (0)
 
 static char tmpdir[512];
 
@@ -124,9 +111,11 @@ static void test_rounding(void) {
             float sc = scales[i % 5];
             int32_t zp = (int32_t)(seed % 256);
             float a = oct_fake_quant_s8(x, sc), b = (float)oct_quantize_s8(x, sc) * sc;
-            float c = oct_fake_quant_u8(x, sc, zp), d = (float)(oct_quantize_u8(x, sc, zp) - zp) * sc;
+            float c = oct_fake_quant_u8(x, sc, zp),
+                  d = (float)(oct_quantize_u8(x, sc, zp) - zp) * sc;
             same = oct_f32_bits(a) == oct_f32_bits(b) && oct_f32_bits(c) == oct_f32_bits(d);
-            if (!same) fprintf(stderr, "x=%g scale=%g zp=%d: %g vs %g, %g vs %g\n", x, sc, zp, a, b, c, d);
+            if (!same)
+                fprintf(stderr, "x=%g scale=%g zp=%d: %g vs %g, %g vs %g\n", x, sc, zp, a, b, c, d);
         }
         CHECK(same, "fast fake quantization equals quantize * scale");
     }
@@ -149,22 +138,27 @@ static void test_rounding(void) {
     oct_asym_params_u8(0, 0, &s, &zp);
     CHECK(s == 1.0f && zp == 0, "asym empty range");
     oct_asym_params_u8(-1, 3, &s, &zp);
-    CHECK(oct_quantize_u8(0.0f, s, zp) == 64 && oct_fake_quant_u8(0.0f, s, zp) == 0.0f, "u8 zero exact");
-    CHECK(oct_quantize_u8(100.0f, s, zp) == 255 && oct_quantize_u8(-100.0f, s, zp) == 0, "u8 saturation");
+    CHECK(oct_quantize_u8(0.0f, s, zp) == 64 && oct_fake_quant_u8(0.0f, s, zp) == 0.0f,
+          "u8 zero exact");
+    CHECK(oct_quantize_u8(100.0f, s, zp) == 255 && oct_quantize_u8(-100.0f, s, zp) == 0,
+          "u8 saturation");
 }
 
 /* element (i0, i1, i2, i3) of a [2,3,2,2] tensor */
 static void test_per_channel(void) {
     int64_t dims[4] = {2, 3, 2, 2};
     size_t o, c, in;
-    CHECK(oct_axis_split(dims, 4, 0, &o, &c, &in) == 0 && o == 1 && c == 2 && in == 12, "axis 0 split");
-    CHECK(oct_axis_split(dims, 4, 1, &o, &c, &in) == 0 && o == 2 && c == 3 && in == 4, "axis 1 split");
+    CHECK(oct_axis_split(dims, 4, 0, &o, &c, &in) == 0 && o == 1 && c == 2 && in == 12,
+          "axis 0 split");
+    CHECK(oct_axis_split(dims, 4, 1, &o, &c, &in) == 0 && o == 2 && c == 3 && in == 4,
+          "axis 1 split");
     CHECK(oct_axis_split(dims, 4, -1, &o, &c, &in) == 0 && o == 12 && c == 2 && in == 1, "axis -1");
     CHECK(oct_axis_split(dims, 4, 4, &o, &c, &in) == -1, "axis 4 out of range");
     CHECK(oct_axis_split(dims, 4, -5, &o, &c, &in) == -1, "axis -5 out of range");
 
     float x[24], q0[24], q1[24];
-    for (int i = 0; i < 24; i++) x[i] = (float)((i * 37 % 24) - 11) * 0.37f;
+    for (int i = 0; i < 24; i++)
+        x[i] = (float)((i * 37 % 24) - 11) * 0.37f;
     for (int axis = 0; axis < 2; axis++) {
         size_t nch = (size_t)dims[axis];
         float amax[3], scale[3];
@@ -199,11 +193,12 @@ static void test_per_channel(void) {
 /* The 8-bit weight quantization as it was before weights could be 4 or 6
  * bits, from arith.h's int8 pieces: what oct_weight_quantize_s8 must still
  * give bit for bit. */
-static void old_weight_s8(const float *w, size_t outer, size_t ch, size_t inner, int8_t *q, float *scales,
-                          float *fake) {
+static void old_weight_s8(const float *w, size_t outer, size_t ch, size_t inner, int8_t *q,
+                          float *scales, float *fake) {
     float amax[64];
     oct_absmax_channels(w, outer, ch, inner, amax);
-    for (size_t c = 0; c < ch; c++) scales[c] = oct_scale_s8(oct_amax_usable(amax[c]));
+    for (size_t c = 0; c < ch; c++)
+        scales[c] = oct_scale_s8(oct_amax_usable(amax[c]));
     oct_quantize_s8_channels(w, q, outer, ch, inner, scales);
     memcpy(fake, w, outer * ch * inner * sizeof *fake);
     oct_fake_quant_s8_channels(fake, outer, ch, inner, scales);
@@ -217,14 +212,17 @@ static float wrand(void) {
 
 /* Weights of 4, 6 and 8 bits (quant/weights.h on arith.h). */
 static void test_weight_bits(void) {
-    CHECK(oct_qmax_bits(4) == 7 && oct_qmax_bits(6) == 31 && oct_qmax_bits(8) == 127, "qmax of 4, 6, 8 bits");
+    CHECK(oct_qmax_bits(4) == 7 && oct_qmax_bits(6) == 31 && oct_qmax_bits(8) == 127,
+          "qmax of 4, 6, 8 bits");
     CHECK(oct_weight_bits_valid(4) && oct_weight_bits_valid(6) && oct_weight_bits_valid(8) &&
-              !oct_weight_bits_valid(0) && !oct_weight_bits_valid(5) && !oct_weight_bits_valid(16) &&
-              !oct_weight_bits_valid(-8),
+              !oct_weight_bits_valid(0) && !oct_weight_bits_valid(5) &&
+              !oct_weight_bits_valid(16) && !oct_weight_bits_valid(-8),
           "valid weight widths");
-    CHECK(oct_scale_sym(127.0, 127) == oct_scale_s8(127.0) && oct_scale_sym(0.3, 127) == oct_scale_s8(0.3),
+    CHECK(oct_scale_sym(127.0, 127) == oct_scale_s8(127.0) &&
+              oct_scale_sym(0.3, 127) == oct_scale_s8(0.3),
           "scale_sym at 127 is scale_s8");
-    CHECK(oct_scale_sym(7.0, 7) == 1.0f && oct_scale_sym(1.0, 31) == (float)(1.0 / 31.0), "scale_sym");
+    CHECK(oct_scale_sym(7.0, 7) == 1.0f && oct_scale_sym(1.0, 31) == (float)(1.0 / 31.0),
+          "scale_sym");
 
     /* A hand-made [3, 4] weight, channels on axis 0, W = qmax * B so that
      * every W / scale is exact in float:
@@ -245,24 +243,30 @@ static void test_weight_bits(void) {
         int32_t qmax = oct_qmax_bits(bits);
         float w[12], f[12], scales[3];
         int8_t q[12];
-        for (int i = 0; i < 12; i++) w[i] = (float)qmax * B[i];
+        for (int i = 0; i < 12; i++)
+            w[i] = (float)qmax * B[i];
         oct_error err = {0};
-        CHECK(oct_weight_quantize_bits(w, 2, dims, 0, bits, q, scales, &err) == OCT_OK, "%d bits: %s", bits,
-              err.message);
+        CHECK(oct_weight_quantize_bits(w, 2, dims, 0, bits, q, scales, &err) == OCT_OK,
+              "%d bits: %s", bits, err.message);
         CHECK(scales[0] == 1.0f && scales[1] == (float)(1.0 / qmax) && scales[2] == 2.0f,
               "%d bits: hand-made scales %g %g %g", bits, (double)scales[0], (double)scales[1],
               (double)scales[2]);
         int ok = 1;
-        for (int i = 0; i < 12; i++) ok &= q[i] == want[b][i];
+        for (int i = 0; i < 12; i++)
+            ok &= q[i] == want[b][i];
         CHECK(ok, "%d bits: hand-made codes", bits);
         memcpy(f, w, sizeof f);
-        CHECK(oct_weight_fake_quant_bits(f, 2, dims, 0, bits, &err) == OCT_OK, "%d bits fake quant", bits);
+        CHECK(oct_weight_fake_quant_bits(f, 2, dims, 0, bits, &err) == OCT_OK, "%d bits fake quant",
+              bits);
         ok = 1;
-        for (int i = 0; i < 12; i++) ok &= f[i] == (float)want[b][i] * scales[i / 4];
+        for (int i = 0; i < 12; i++)
+            ok &= f[i] == (float)want[b][i] * scales[i / 4];
         CHECK(ok, "%d bits: hand-made fake quantization = code * scale", bits);
         /* saturation at the narrow range; NaN codes 0 */
-        CHECK(oct_quantize_sym(1e30f, 1.0f, qmax) == qmax && oct_quantize_sym(-1e30f, 1.0f, qmax) == -qmax &&
-                  oct_quantize_sym(-INFINITY, 1.0f, qmax) == -qmax && oct_quantize_sym(NAN, 1.0f, qmax) == 0,
+        CHECK(oct_quantize_sym(1e30f, 1.0f, qmax) == qmax &&
+                  oct_quantize_sym(-1e30f, 1.0f, qmax) == -qmax &&
+                  oct_quantize_sym(-INFINITY, 1.0f, qmax) == -qmax &&
+                  oct_quantize_sym(NAN, 1.0f, qmax) == 0,
               "%d bits: saturation to -qmax..qmax", bits);
         CHECK(oct_fake_quant_sym(-1e30f, 0.5f, qmax) == -0.5f * (float)qmax &&
                   oct_fake_quant_sym(NAN, 0.5f, qmax) == 0.0f,
@@ -281,9 +285,11 @@ static void test_weight_bits(void) {
         for (int axis = -1; axis < 3; axis++) {
             float w[N], f[N], scales[O];
             int8_t q[N];
-            for (int i = 0; i < N; i++) w[i] = wrand() * (float)(1 + (i % 7)) * 0.3f;
+            for (int i = 0; i < N; i++)
+                w[i] = wrand() * (float)(1 + (i % 7)) * 0.3f;
             if (axis == 0) /* an all-zero channel */
-                for (int i = 0; i < C * K; i++) w[2 * C * K + i] = 0;
+                for (int i = 0; i < C * K; i++)
+                    w[2 * C * K + i] = 0;
             size_t outer = 1, ch = 1, inner = N;
             if (axis >= 0) oct_axis_split(d3, 3, axis, &outer, &ch, &inner);
             oct_error err = {0};
@@ -291,7 +297,8 @@ static void test_weight_bits(void) {
             CHECK(oct_weight_quantize_bits(w, 3, d3, axis, bits, q, scales, &err) == OCT_OK, "%s",
                   err.message);
             memcpy(f, w, sizeof f);
-            CHECK(oct_weight_fake_quant_bits(f, 3, d3, axis, bits, &err) == OCT_OK, "%s", err.message);
+            CHECK(oct_weight_fake_quant_bits(f, 3, d3, axis, bits, &err) == OCT_OK, "%s",
+                  err.message);
             float amax[O] = {0};
             for (size_t o = 0; o < outer; o++)
                 for (size_t c = 0; c < ch; c++)
@@ -301,7 +308,8 @@ static void test_weight_bits(void) {
                     }
             int ok_s = 1, ok_q = 1, ok_f = 1, ok_e = 1;
             for (size_t c = 0; c < ch; c++)
-                ok_s &= scales[c] == (amax[c] > 0 ? (float)((double)amax[c] / qmax) : (float)(1.0 / qmax));
+                ok_s &= scales[c] ==
+                        (amax[c] > 0 ? (float)((double)amax[c] / qmax) : (float)(1.0 / qmax));
             for (size_t o = 0; o < outer; o++)
                 for (size_t c = 0; c < ch; c++)
                     for (size_t i = 0; i < inner; i++) {
@@ -313,8 +321,8 @@ static void test_weight_bits(void) {
                         ok_e &= fabsf(f[k] - w[k]) <= 0.5f * scales[c] * (1 + 1e-6f);
                     }
             CHECK(ok_s, "%d bits axis %d: scale = amax / %d per channel", bits, axis, (int)qmax);
-            CHECK(ok_q, "%d bits axis %d: codes in -%d..%d, rounded half to even", bits, axis, (int)qmax,
-                  (int)qmax);
+            CHECK(ok_q, "%d bits axis %d: codes in -%d..%d, rounded half to even", bits, axis,
+                  (int)qmax, (int)qmax);
             CHECK(ok_f, "%d bits axis %d: fake quantization = code * scale", bits, axis);
             CHECK(ok_e, "%d bits axis %d: within half a step", bits, axis);
         }
@@ -335,11 +343,14 @@ static void test_weight_bits(void) {
         for (int round = 0; round < 20; round++) {
             for (int c = 0; c < CH; c++) {
                 float mag = powf(10.0f, (float)((c + round) % 9) - 4.0f);
-                for (int i = 0; i < IN; i++) w[c * IN + i] = wrand() * mag;
+                for (int i = 0; i < IN; i++)
+                    w[c * IN + i] = wrand() * mag;
             }
-            for (int i = 0; i < IN; i++) w[3 * IN + i] = 0;
+            for (int i = 0; i < IN; i++)
+                w[3 * IN + i] = 0;
             w[5 * IN + 2] = NAN;
-            for (int i = 0; i < IN; i++) w[7 * IN + i] = wrand() * 1e-40f;
+            for (int i = 0; i < IN; i++)
+                w[7 * IN + i] = wrand() * 1e-40f;
             w[8 * IN] = 3e38f;
             oct_error err = {0};
             same &= oct_weight_quantize_bits(w, 2, d2, 0, 8, q, sc, &err) == OCT_OK;
@@ -360,8 +371,10 @@ static void test_weight_bits(void) {
         int64_t d1[1] = {4};
         oct_error err = {0};
         CHECK(oct_weight_quantize_bits(wi, 1, d1, -1, 8, qi, &si, &err) == OCT_OK &&
-                  si == oct_scale_s8(1.0) && qi[0] == 127 && qi[1] == -127 && qi[2] == 64 && qi[3] == -127,
-              "an infinite weight: fallback scale, narrow range (%d %d %d %d)", qi[0], qi[1], qi[2], qi[3]);
+                  si == oct_scale_s8(1.0) && qi[0] == 127 && qi[1] == -127 && qi[2] == 64 &&
+                  qi[3] == -127,
+              "an infinite weight: fallback scale, narrow range (%d %d %d %d)", qi[0], qi[1], qi[2],
+              qi[3]);
     }
 
     /* bad arguments */
@@ -374,7 +387,8 @@ static void test_weight_bits(void) {
           "5 bits refused: %s", err.message);
     CHECK(oct_weight_fake_quant_bits(w, 1, d1, -1, 16, &err) == OCT_E_INVALID_ARG && w[0] == 1.0f,
           "16 bits refused, weight untouched");
-    CHECK(oct_weight_quantize_bits(w, 1, d1, 1, 4, q, s, &err) == OCT_E_INVALID_ARG, "axis out of range");
+    CHECK(oct_weight_quantize_bits(w, 1, d1, 1, 4, q, s, &err) == OCT_E_INVALID_ARG,
+          "axis out of range");
 }
 
 static int is_nearest_half(float f, uint16_t h) {
@@ -413,7 +427,8 @@ static void test_fp16(void) {
     CHECK(oct_f32_to_f16(0x1.8p-24f) == 0x0002, "1.5 * 2^-24 ties to even (2)");
     CHECK(oct_f32_to_f16(0x1.4p-23f) == 0x0002, "2.5 * 2^-24 ties to even (2)");
     CHECK(oct_f32_to_f16(0x1p-26f) == 0x0000, "2^-26 -> 0");
-    CHECK(oct_f32_to_f16(0x1.ffcp-15f) == 0x0400, "largest subnormal + half ulp ties to even (normal)");
+    CHECK(oct_f32_to_f16(0x1.ffcp-15f) == 0x0400,
+          "largest subnormal + half ulp ties to even (normal)");
     CHECK(oct_f16_to_f32(0x03ff) == 0x1.ff8p-15f, "largest subnormal decodes");
     CHECK(oct_f32_to_f16(1.0f + 0x1p-11f) == 0x3c00, "1 + half ulp ties to even");
     CHECK(oct_f32_to_f16(1.0f + 0x1.8p-10f) == 0x3c02, "1 + 1.5 ulp ties to even (up)");
@@ -423,8 +438,10 @@ static void test_fp16(void) {
     for (uint32_t h = 0; h < 0x10000; h++) {
         float f = oct_f16_to_f32((uint16_t)h);
         uint16_t back = oct_f32_to_f16(f);
-        if (isnan(f)) ok &= (back & 0x7c00) == 0x7c00 && (back & 0x3ff) != 0;
-        else ok &= back == h;
+        if (isnan(f))
+            ok &= (back & 0x7c00) == 0x7c00 && (back & 0x3ff) != 0;
+        else
+            ok &= back == h;
     }
     CHECK(ok, "every half survives f16 -> f32 -> f16");
     ok = 1;
@@ -440,7 +457,8 @@ static void test_fp16(void) {
     /* every tie between two adjacent halves goes to the even one */
     ok = 1;
     for (uint32_t h = 0; h < 0x7bff; h++) {
-        float mid = (float)(((double)oct_f16_to_f32((uint16_t)h) + oct_f16_to_f32((uint16_t)(h + 1))) / 2);
+        float mid =
+            (float)(((double)oct_f16_to_f32((uint16_t)h) + oct_f16_to_f32((uint16_t)(h + 1))) / 2);
         ok &= oct_f32_to_f16(mid) == ((h & 1) ? h + 1 : h);
     }
     CHECK(ok, "every midpoint between adjacent halves rounds to even");
@@ -464,7 +482,8 @@ static void test_bf16(void) {
 /* ======================= histograms ======================= */
 
 static void fill_hist(oct_histogram *h, const float *x, size_t n, size_t batch) {
-    for (size_t i = 0; i < n; i += batch) oct_hist_observe(h, x + i, n - i < batch ? n - i : batch);
+    for (size_t i = 0; i < n; i += batch)
+        oct_hist_observe(h, x + i, n - i < batch ? n - i : batch);
 }
 
 /* Two passes over the data: TensorRT's scheme. */
@@ -487,14 +506,16 @@ static void test_histogram(void) {
           "pass-1 stats: count %lld nonfinite %lld min %g max %g", (long long)h.count,
           (long long)h.nonfinite, h.min, h.max);
     CHECK(oct_calib_entropy.threshold(&h, NULL, &(double){0}, &err) != OCT_OK &&
-              strstr(err.message, "pass 2"), "entropy before pass 2 is an error: %s", err.message);
+              strstr(err.message, "pass 2"),
+          "entropy before pass 2 is an error: %s", err.message);
     CHECK(oct_hist_end_first_pass(&h, &err) == OCT_OK, "end pass 1");
     CHECK(oct_hist_end_first_pass(&h, &err) != OCT_OK, "end pass 1 twice is an error");
     oct_hist_observe(&h, v, 9);
     CHECK(h.total == 6 && h.count == 6, "pass 2 bins, stats unchanged");
     /* w = 4/2048 = 2^-9: 2^-9 -> bin 1, 1 -> 512, 2 -> 1024, 3 -> 1536, 4 -> last */
     CHECK(h.bins[0] == 1 && h.bins[1] == 1 && h.bins[512] == 1 && h.bins[1024] == 1 &&
-              h.bins[1536] == 1 && h.bins[2047] == 1, "two-pass bin placement");
+              h.bins[1536] == 1 && h.bins[2047] == 1,
+          "two-pass bin placement");
     CHECK(h.neg->total == 1 && h.neg->absmax == 4 && h.neg->bins[2047] == 1, "negative half");
     CHECK(h.pos->total == 5 && h.pos->absmax == 3 && h.pos->bins[2047] == 1 && h.pos->bins[0] == 1,
           "non-negative half");
@@ -511,7 +532,8 @@ static void test_histogram(void) {
         if (i % 50000 == 7) x[i] = (float)(37.0 * (1 + rng_uniform()));
         if (i < 1000) x[i] = 0;
     }
-    for (size_t i = 0; i < n; i++) y[n - 1 - i] = x[i];
+    for (size_t i = 0; i < n; i++)
+        y[n - 1 - i] = x[i];
     oct_histogram a, b;
     oct_hist_init(&a, OCT_HIST_STREAMING, 0, &err);
     oct_hist_init(&b, OCT_HIST_STREAMING, 0, &err);
@@ -520,12 +542,16 @@ static void test_histogram(void) {
     CHECK(a.range == b.range && memcmp(a.bins, b.bins, OCT_HIST_BINS * sizeof *a.bins) == 0,
           "streaming histogram independent of order and batching");
     double r = 1;
-    while (r <= a.absmax) r *= 2;
-    while (r / 2 > a.absmax) r /= 2;
-    CHECK(a.range == r, "streaming range is the power of two just above absmax (%g vs %g)", a.range, r);
+    while (r <= a.absmax)
+        r *= 2;
+    while (r / 2 > a.absmax)
+        r /= 2;
+    CHECK(a.range == r, "streaming range is the power of two just above absmax (%g vs %g)", a.range,
+          r);
     int64_t *ref = calloc(OCT_HIST_BINS, sizeof *ref);
     double w = r / OCT_HIST_BINS;
-    for (size_t i = 0; i < n; i++) ref[(int)floor(fabs((double)x[i]) / w)]++;
+    for (size_t i = 0; i < n; i++)
+        ref[(int)floor(fabs((double)x[i]) / w)]++;
     CHECK(memcmp(ref, a.bins, OCT_HIST_BINS * sizeof *ref) == 0 && a.total == (int64_t)n,
           "streaming bins count exactly the values of each final bin");
     /* merging two halves gives the whole */
@@ -573,7 +599,8 @@ static void test_histogram(void) {
     CHECK(a.range == 2 && a.bins[0] == 4 && a.bins[1536] == 1 && a.total == 5, "range appears");
     float huge = 1e30f;
     oct_hist_observe(&a, &huge, 1);
-    CHECK(a.bins[0] == 5 && a.total == 6 && a.range > 1e30, "huge growth folds everything into bin 0");
+    CHECK(a.bins[0] == 5 && a.total == 6 && a.range > 1e30,
+          "huge growth folds everything into bin 0");
     oct_hist_free(&a);
 
     /* percentile interpolation on a hand-made histogram */
@@ -587,7 +614,8 @@ static void test_histogram(void) {
     bins[10] = 4;
     bins[2047] = 4;
     hm.total = 8;
-    CHECK(oct_hist_percentile(&hm, 25) == 10.5, "p25 interpolated in bin 10: %g", oct_hist_percentile(&hm, 25));
+    CHECK(oct_hist_percentile(&hm, 25) == 10.5, "p25 interpolated in bin 10: %g",
+          oct_hist_percentile(&hm, 25));
     CHECK(oct_hist_percentile(&hm, 12.5) == 10.25, "p12.5");
     CHECK(oct_hist_percentile(&hm, 50) == 11, "p50 at the top of bin 10");
     CHECK(oct_hist_percentile(&hm, 75) == 2047.5, "p75 in the last bin");
@@ -614,10 +642,13 @@ static double brute_entropy(const oct_histogram *h) {
     int best_i = -1;
     for (int i = 128; i <= n; i++) {
         double outl = 0, sp = 0, sq = 0;
-        for (int k = i; k < n; k++) outl += (double)h->bins[k];
-        for (int j = 0; j < i; j++) P[j] = (double)h->bins[j];
+        for (int k = i; k < n; k++)
+            outl += (double)h->bins[k];
+        for (int j = 0; j < i; j++)
+            P[j] = (double)h->bins[j];
         P[i - 1] += outl;
-        for (int g = 0; g < 128; g++) gsum[g] = 0, gcnt[g] = 0;
+        for (int g = 0; g < 128; g++)
+            gsum[g] = 0, gcnt[g] = 0;
         for (int j = 0; j < i; j++) {
             int g = (int)floor((double)j * 128.0 / i);
             gsum[g] += (double)h->bins[j];
@@ -630,9 +661,11 @@ static double brute_entropy(const oct_histogram *h) {
         /* the one smoothing: an empty last bin receiving outliers */
         if (P[i - 1] > 0 && Q[i - 1] == 0) Q[i - 1] = 1e-4;
         double below = 0; /* data below the last kept bin */
-        for (int j = 0; j < i - 1; j++) below += (double)h->bins[j];
+        for (int j = 0; j < i - 1; j++)
+            below += (double)h->bins[j];
         if (below == 0) continue;
-        for (int j = 0; j < i; j++) sp += P[j], sq += Q[j];
+        for (int j = 0; j < i; j++)
+            sp += P[j], sq += Q[j];
         double kl = 0;
         for (int j = 0; j < i; j++) {
             double p = P[j] / sp, q = sq > 0 ? Q[j] / sq : 0;
@@ -673,7 +706,8 @@ static double run(const oct_calibrator *c, const oct_histogram *h, double pct) {
     double amax = -1;
     oct_calib_params_default(&p);
     if (pct > 0) p.percentile = pct;
-    if (c->threshold(h, &p, &amax, &err) != OCT_OK) printf("  %s failed: %s\n", c->name, err.message);
+    if (c->threshold(h, &p, &amax, &err) != OCT_OK)
+        printf("  %s failed: %s\n", c->name, err.message);
     return amax;
 }
 
@@ -684,15 +718,18 @@ static void test_find(void) {
     CHECK(oct_calibrator_find("minmax", &p, &err) == &oct_calib_minmax, "find minmax");
     CHECK(oct_calibrator_find("entropy", &p, &err) == &oct_calib_entropy, "find entropy");
     CHECK(oct_calibrator_find("mse", &p, &err) == &oct_calib_mse, "find mse");
-    CHECK(oct_calibrator_find("percentile", &p, &err) == &oct_calib_percentile && p.percentile == 99.99,
+    CHECK(oct_calibrator_find("percentile", &p, &err) == &oct_calib_percentile &&
+              p.percentile == 99.99,
           "percentile default 99.99");
     CHECK(oct_calibrator_find("percentile:99.9", &p, &err) == &oct_calib_percentile &&
-              p.percentile == 99.9, "percentile:99.9");
+              p.percentile == 99.9,
+          "percentile:99.9");
     oct_calibrator_spec(&oct_calib_percentile, &p, spec, sizeof spec);
     CHECK(strcmp(spec, "percentile:99.9") == 0, "canonical spec: %s", spec);
     CHECK(oct_calibrator_find("percentile:100", &p, &err) && p.percentile == 100, "percentile:100");
-    const char *bad[] = {"percentile:", "percentile:0", "percentile:101", "percentile:abc",
-                         "percentile:99x", "foo", "minmax:3", "", "Entropy", "percentile:nan"};
+    const char *bad[] = {"percentile:",    "percentile:0",  "percentile:101", "percentile:abc",
+                         "percentile:99x", "foo",           "minmax:3",       "",
+                         "Entropy",        "percentile:nan"};
     for (int i = 0; i < 10; i++) {
         err.message[0] = 0;
         CHECK(!oct_calibrator_find(bad[i], &p, &err) && strstr(err.message, bad[i]),
@@ -700,7 +737,8 @@ static void test_find(void) {
     }
     CHECK(!oct_calibrator_find(NULL, &p, &err), "NULL spec refused");
     int n = 0;
-    for (const oct_calibrator *const *c = oct_calibrator_list(); *c; c++) n++;
+    for (const oct_calibrator *const *c = oct_calibrator_list(); *c; c++)
+        n++;
     CHECK(n == 4, "four calibrators listed");
 }
 
@@ -715,14 +753,38 @@ static dataset make_data(int kind, size_t n) {
     for (size_t i = 0; i < n; i++) {
         double g = rng_gauss(), u = rng_uniform(), v;
         switch (kind) {
-        case 0: d.name = "gaussian"; v = g; break;
-        case 1: d.name = "gaussian+outliers"; v = i % 100000 == 3 ? 100.0 * (u < 0.5 ? -1 : 1) : g; break;
-        case 2: d.name = "laplace"; v = (u < 0.5 ? -1 : 1) * log(1 - rng_uniform() + 1e-300) * -0.7; break;
-        case 3: d.name = "relu"; v = g > 0 ? g * 2 : 0; break;
-        case 4: d.name = "uniform"; v = 8 * u - 4; break;
-        case 5: d.name = "sparse-discrete"; v = (double)(rng_u64() % 7) * 0.25 * (u < 0.3 ? 1 : 0) + (i == 0 ? 9 : 0); break;
-        case 6: d.name = "bimodal"; v = (u < 0.5 ? -3 : 2) + 0.3 * g; break;
-        default: d.name = "sigmoid-like"; v = 1 / (1 + exp(-(g * 3 - 6))); break;
+        case 0:
+            d.name = "gaussian";
+            v = g;
+            break;
+        case 1:
+            d.name = "gaussian+outliers";
+            v = i % 100000 == 3 ? 100.0 * (u < 0.5 ? -1 : 1) : g;
+            break;
+        case 2:
+            d.name = "laplace";
+            v = (u < 0.5 ? -1 : 1) * log(1 - rng_uniform() + 1e-300) * -0.7;
+            break;
+        case 3:
+            d.name = "relu";
+            v = g > 0 ? g * 2 : 0;
+            break;
+        case 4:
+            d.name = "uniform";
+            v = 8 * u - 4;
+            break;
+        case 5:
+            d.name = "sparse-discrete";
+            v = (double)(rng_u64() % 7) * 0.25 * (u < 0.3 ? 1 : 0) + (i == 0 ? 9 : 0);
+            break;
+        case 6:
+            d.name = "bimodal";
+            v = (u < 0.5 ? -3 : 2) + 0.3 * g;
+            break;
+        default:
+            d.name = "sigmoid-like";
+            v = 1 / (1 + exp(-(g * 3 - 6)));
+            break;
         }
         d.x[i] = (float)v;
     }
@@ -737,7 +799,8 @@ static void test_calibrators(void) {
     /* uniform: minmax is the max */
     dataset u = make_data(4, 200000);
     float m = 0;
-    for (size_t i = 0; i < u.n; i++) m = fabsf(u.x[i]) > m ? fabsf(u.x[i]) : m;
+    for (size_t i = 0; i < u.n; i++)
+        m = fabsf(u.x[i]) > m ? fabsf(u.x[i]) : m;
     two_pass(&h, u.x, u.n, 0);
     CHECK(run(&oct_calib_minmax, &h, 0) == m, "minmax on uniform = max |x|");
     double p50 = run(&oct_calib_percentile, &h, 50);
@@ -774,7 +837,8 @@ static void test_calibrators(void) {
             CHECK(e == eb, "entropy = brute force on %s (%s): %.17g vs %.17g", d.name, mn, e, eb);
             double s = run(&oct_calib_mse, &h, 0), sb = brute_mse(&h);
             CHECK(s == sb, "mse = brute force on %s (%s): %.17g vs %.17g", d.name, mn, s, sb);
-            CHECK(e > 0 && e <= h.absmax && s > 0 && s <= h.absmax, "thresholds within (0, absmax]");
+            CHECK(e > 0 && e <= h.absmax && s > 0 && s <= h.absmax,
+                  "thresholds within (0, absmax]");
             oct_hist_free(&h);
         }
         free(d.x);
@@ -790,7 +854,8 @@ static void test_calibrators(void) {
     hm.binning = 1;
     bins[0] = 100;
     hm.total = 100;
-    CHECK(run(&oct_calib_entropy, &hm, 0) == 128.5, "all candidates tie: the first wins, T = (128 + 0.5) w");
+    CHECK(run(&oct_calib_entropy, &hm, 0) == 128.5,
+          "all candidates tie: the first wins, T = (128 + 0.5) w");
     bins[2047] = 10;
     hm.total = 110;
     /* clipping 10 of 110 values into an empty bin costs more than keeping
@@ -799,11 +864,13 @@ static void test_calibrators(void) {
     CHECK(brute_entropy(&hm) == 2048, "brute force agrees");
     /* a ragged bulk in bins 0..127 and one far outlier: clipping it into the
      * empty bin 127... costs little, coarser groups cost more */
-    for (int j = 0; j < 128; j++) bins[j] = 1000 + (j * 37 % 101) * 10;
+    for (int j = 0; j < 128; j++)
+        bins[j] = 1000 + (j * 37 % 101) * 10;
     bins[0] = 100;
     bins[2047] = 1;
     hm.total = 0;
-    for (int j = 0; j < OCT_HIST_BINS; j++) hm.total += bins[j];
+    for (int j = 0; j < OCT_HIST_BINS; j++)
+        hm.total += bins[j];
     double t = run(&oct_calib_entropy, &hm, 0);
     CHECK(t == 128.5 && brute_entropy(&hm) == t, "a rare outlier is clipped: %g", t);
     bins[127] = 0; /* now the clipped outlier lands in an empty bin */
@@ -813,9 +880,11 @@ static void test_calibrators(void) {
     /* data far from 0, e.g. U(2, 4): the candidates whose kept range holds
      * data only in its last bin (P = Q = one spike, KL 0) are skipped */
     memset(bins, 0, sizeof bins);
-    for (int j = 1024; j < 2048; j++) bins[j] = 1000 + j % 7;
+    for (int j = 1024; j < 2048; j++)
+        bins[j] = 1000 + j % 7;
     hm.total = 0;
-    for (int j = 0; j < OCT_HIST_BINS; j++) hm.total += bins[j];
+    for (int j = 0; j < OCT_HIST_BINS; j++)
+        hm.total += bins[j];
     t = run(&oct_calib_entropy, &hm, 0);
     CHECK(t == brute_entropy(&hm) && t > 2000, "U(2,4) is not clipped to its lowest bin: %g", t);
     memset(bins, 0, sizeof bins);
@@ -836,7 +905,8 @@ static void test_calibrators(void) {
         oct_calib_params p;
         oct_calib_params_default(&p);
         CHECK(oct_calibrate(*c, &h, &p, &amax, &scale, &err) == OCT_OK && amax == 1.0 &&
-                  scale == oct_scale_s8(1.0), "%s on zeros: amax %g", (*c)->name, amax);
+                  scale == oct_scale_s8(1.0),
+              "%s on zeros: amax %g", (*c)->name, amax);
     }
     oct_hist_free(&h);
 
@@ -848,13 +918,15 @@ static void test_calibrators(void) {
     oct_calib_params p;
     oct_calib_params_default(&p);
     CHECK(oct_calibrate_asym(&oct_calib_minmax, &h, &p, &lo, &hi, &scale, &zp, &err) == OCT_OK &&
-              lo == h.min && hi == h.max, "asymmetric minmax = [min, max]");
+              lo == h.min && hi == h.max,
+          "asymmetric minmax = [min, max]");
     float s2;
     int32_t z2;
     oct_asym_params_u8(lo, hi, &s2, &z2);
     CHECK(s2 == scale && z2 == zp, "asymmetric scale and zero point");
     CHECK(oct_calibrate_asym(&oct_calib_entropy, &h, &p, &lo, &hi, &scale, &zp, &err) == OCT_OK &&
-              lo < -2 && lo >= h.min && hi > 1.5 && hi <= h.max, "asymmetric entropy: [%g, %g]", lo, hi);
+              lo < -2 && lo >= h.min && hi > 1.5 && hi <= h.max,
+          "asymmetric entropy: [%g, %g]", lo, hi);
     oct_hist_free(&h);
     two_pass(&h, bm.x, bm.n, 0);
     CHECK(oct_calibrate_asym(&oct_calib_minmax, &h, &p, &lo, &hi, &scale, &zp, &err) != OCT_OK,
@@ -866,9 +938,11 @@ static void test_calibrators(void) {
     dataset sp = make_data(3, 1000000);
     two_pass(&h, sp.x, sp.n, 0);
     clock_t t0 = clock();
-    for (int i = 0; i < 10; i++) run(&oct_calib_entropy, &h, 0);
+    for (int i = 0; i < 10; i++)
+        run(&oct_calib_entropy, &h, 0);
     clock_t t1 = clock();
-    for (int i = 0; i < 10; i++) run(&oct_calib_mse, &h, 0);
+    for (int i = 0; i < 10; i++)
+        run(&oct_calib_mse, &h, 0);
     clock_t t2 = clock();
     printf("  per tensor: entropy %.1f ms, mse %.1f ms\n", (double)(t1 - t0) / CLOCKS_PER_SEC * 100,
            (double)(t2 - t1) / CLOCKS_PER_SEC * 100);
@@ -909,7 +983,8 @@ static void test_trt_cache(void) {
     if (c) {
         CHECK(c->version == 8601 && strcmp(c->algorithm, "EntropyCalibration2") == 0 && c->n == 3,
               "header and count");
-        CHECK(strcmp(c->entries[0].name, "images") == 0 && oct_f32_bits(c->entries[0].scale) == 0x3c010a14u,
+        CHECK(strcmp(c->entries[0].name, "images") == 0 &&
+                  oct_f32_bits(c->entries[0].scale) == 0x3c010a14u,
               "example entry decodes bit for bit");
         CHECK(strcmp(c->entries[1].name, "(Unnamed Layer* 4) [Fully Connected]_output") == 0,
               "names with spaces");
@@ -918,10 +993,13 @@ static void test_trt_cache(void) {
               "names with ':' split at the last one; short hex");
         oct_plan *p = oct_plan_new();
         CHECK(oct_trt_cache_to_plan(c, p, &err) == OCT_OK && p->n_tensors == 3, "to plan");
-        CHECK(p->tensors[0].precision == OCT_PREC_INT8 && oct_f32_bits(p->tensors[0].scale) == 0x3c010a14u &&
-                  p->tensors[0].amax == (double)ex * 127 && strcmp(p->tensors[0].method, "trt-cache:EntropyCalibration2") == 0,
+        CHECK(p->tensors[0].precision == OCT_PREC_INT8 &&
+                  oct_f32_bits(p->tensors[0].scale) == 0x3c010a14u &&
+                  p->tensors[0].amax == (double)ex * 127 &&
+                  strcmp(p->tensors[0].method, "trt-cache:EntropyCalibration2") == 0,
               "imported tensor keeps the scale bits");
-        CHECK(oct_scale_s8(p->tensors[0].amax) == p->tensors[0].scale, "amax/127 gives the scale back");
+        CHECK(oct_scale_s8(p->tensors[0].amax) == p->tensors[0].scale,
+              "amax/127 gives the scale back");
         oct_plan_free(p);
         oct_trt_cache_free(c);
     }
@@ -929,18 +1007,20 @@ static void test_trt_cache(void) {
     /* round trip, custom header */
     int n = 500;
     oct_trt_entry *e = calloc((size_t)n, sizeof *e);
-    char (*names)[32] = malloc((size_t)n * 32);
+    char(*names)[32] = malloc((size_t)n * 32);
     for (int i = 0; i < n; i++) {
         snprintf(names[i], 32, i % 3 ? "/model.%d/conv/Conv_output_0" : "t:%d", i);
         e[i].name = names[i];
         e[i].scale = i == 0 ? 0 : (float)ldexp(rng_uniform() + 0.5, -20 + (int)(rng_u64() % 30));
     }
     tmp_path(path, sizeof path, "rt.cache");
-    CHECK(oct_trt_cache_write(path, 100700, "MinMaxCalibration", e, n, &err) == OCT_OK, "write: %s", err.message);
+    CHECK(oct_trt_cache_write(path, 100700, "MinMaxCalibration", e, n, &err) == OCT_OK, "write: %s",
+          err.message);
     c = NULL;
     CHECK(oct_trt_cache_read(path, &c, &err) == OCT_OK, "read back: %s", err.message);
     if (c) {
-        int ok = c->n == n && c->version == 100700 && strcmp(c->algorithm, "MinMaxCalibration") == 0;
+        int ok =
+            c->n == n && c->version == 100700 && strcmp(c->algorithm, "MinMaxCalibration") == 0;
         for (int i = 0; ok && i < n; i++)
             ok &= strcmp(c->entries[i].name, names[i]) == 0 &&
                   oct_f32_bits(c->entries[i].scale) == oct_f32_bits(e[i].scale);
@@ -979,8 +1059,9 @@ static void test_trt_cache(void) {
     p->tensors[b].scale = oct_scale_s8(3);
     CHECK(oct_trt_cache_write_plan(p, path, 0, NULL, &err) == OCT_OK, "write plan cache");
     c = NULL;
-    CHECK(oct_trt_cache_read(path, &c, &err) == OCT_OK && c->n == 1 && strcmp(c->entries[0].name, "a") == 0 &&
-              c->entries[0].scale == oct_scale_s8(2), "only the int8 tensor");
+    CHECK(oct_trt_cache_read(path, &c, &err) == OCT_OK && c->n == 1 &&
+              strcmp(c->entries[0].name, "a") == 0 && c->entries[0].scale == oct_scale_s8(2),
+          "only the int8 tensor");
     oct_trt_cache_free(c);
     p->tensors[b].precision = OCT_PREC_INT8;
     p->tensors[b].is_unsigned = 1;
@@ -999,11 +1080,13 @@ static void test_trt_cache(void) {
     expect_cache_error("empty name", "TRT-8601-E\nok: 1\n: 3c010a14\n", 28, "line 3");
     expect_cache_error("NaN", "TRT-8601-E\na: 7fc00000\n", 23, "line 2");
     expect_cache_error("negative", "TRT-8601-E\na: bf800000\n", 23, "line 2");
-    expect_cache_error("duplicate", "TRT-8601-E\na: 1\nb: 2\n\na: 3\n", 27, "line 5: tensor 'a' already appears on line 2");
+    expect_cache_error("duplicate", "TRT-8601-E\na: 1\nb: 2\n\na: 3\n", 27,
+                       "line 5: tensor 'a' already appears on line 2");
     expect_cache_error("NUL", "TRT-8601-E\na\0: 1\n", 17, "NUL");
     tmp_path(path, sizeof path, "missing.cache");
     c = (oct_trt_cache *)&err;
-    CHECK(oct_trt_cache_read(path, &c, &err) == OCT_E_IO && c == NULL, "missing file: %s", err.message);
+    CHECK(oct_trt_cache_read(path, &c, &err) == OCT_E_IO && c == NULL, "missing file: %s",
+          err.message);
 }
 
 /* ======================= plan ======================= */
@@ -1056,7 +1139,9 @@ static oct_plan *full_plan(void) {
     return p;
 }
 
-static int same_str(const char *a, const char *b) { return (!a && !b) || (a && b && !strcmp(a, b)); }
+static int same_str(const char *a, const char *b) {
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
 static int same_num(double a, double b) { return (isnan(a) && isnan(b)) || a == b; }
 
 static int same_plan(const oct_plan *a, const oct_plan *b) {
@@ -1074,8 +1159,9 @@ static int same_plan(const oct_plan *a, const oct_plan *b) {
               x->has_stats == y->has_stats && same_str(x->method, y->method);
         if (x->has_stats)
             ok &= same_num(x->stats.min, y->stats.min) && same_num(x->stats.max, y->stats.max) &&
-                  same_num(x->stats.absmax, y->stats.absmax) && same_num(x->stats.p9999, y->stats.p9999) &&
-                  x->stats.count == y->stats.count && x->stats.nan_count == y->stats.nan_count;
+                  same_num(x->stats.absmax, y->stats.absmax) &&
+                  same_num(x->stats.p9999, y->stats.p9999) && x->stats.count == y->stats.count &&
+                  x->stats.nan_count == y->stats.nan_count;
         if (!ok) printf("  tensor %d ('%s') differs\n", i, x->name);
     }
     for (int i = 0; ok && i < a->n_nodes; i++)
@@ -1100,15 +1186,18 @@ static void expect_plan_error(const char *text, const char *want) {
           err.message, want);
 }
 
-#define HEAD "{\"format\": \"octet-plan\", \"version\": 1, \"model\": {\"sha256\": \"" \
-             "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}, "   \
-             "\"calibration\": {}, "
+#define HEAD                                                                                       \
+    "{\"format\": \"octet-plan\", \"version\": 1, \"model\": {\"sha256\": \""                      \
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}, "                        \
+    "\"calibration\": {}, "
 
 static void test_plan(void) {
     char path[600], path2[600];
     oct_error err;
-    CHECK(oct_precision_parse("int8") == OCT_PREC_INT8 && oct_precision_parse("bf16") == OCT_PREC_BF16 &&
-              oct_precision_parse("int4") == -1 && oct_precision_parse(NULL) == -1, "precision names");
+    CHECK(oct_precision_parse("int8") == OCT_PREC_INT8 &&
+              oct_precision_parse("bf16") == OCT_PREC_BF16 && oct_precision_parse("int4") == -1 &&
+              oct_precision_parse(NULL) == -1,
+          "precision names");
     CHECK(!strcmp(oct_precision_name(OCT_PREC_FP16), "fp16"), "precision name");
 
     oct_plan *p = full_plan();
@@ -1116,7 +1205,8 @@ static void test_plan(void) {
               oct_plan_find_tensor(p, "zz") == -1 && oct_plan_add_tensor(p, "") == -1,
           "add/find tensors");
     CHECK(oct_plan_find_node(p, "noop") == 2 && oct_plan_add_node(p, "noop", "Identity") == 2 &&
-              !strcmp(p->nodes[2].op_type, "Identity"), "add/find nodes");
+              !strcmp(p->nodes[2].op_type, "Identity"),
+          "add/find nodes");
     free(p->nodes[2].op_type);
     p->nodes[2].op_type = NULL;
     for (int i = 0; i < 3000; i++) {
@@ -1142,9 +1232,12 @@ static void test_plan(void) {
     char *t1 = read_text(path, &l1), *t2 = read_text(path2, &l2);
     CHECK(t1 && t2 && l1 == l2 && !memcmp(t1, t2, l1), "saving a loaded plan gives the same bytes");
     CHECK(t1 && strstr(t1, "\"scale\": 0.007875591,") && strstr(t1, "\"amax\": 1.0002,") &&
-              strstr(t1, "\"amax\": 0.30000000000000004"), "numbers written shortest-exact");
-    CHECK(t1 && !strstr(t1, "p99.99\": nan") && strstr(t1, "\"nodes\": {\n    \"/model.0/conv/Conv\": "
-              "{\"op\": \"Conv\", \"precision\": \"int8\"}"), "layout");
+              strstr(t1, "\"amax\": 0.30000000000000004"),
+          "numbers written shortest-exact");
+    CHECK(t1 && !strstr(t1, "p99.99\": nan") &&
+              strstr(t1, "\"nodes\": {\n    \"/model.0/conv/Conv\": "
+                         "{\"op\": \"Conv\", \"precision\": \"int8\"}"),
+          "layout");
     oct_plan_free(q);
 
     /* truncations of the big file */
@@ -1157,7 +1250,8 @@ static void test_plan(void) {
     CHECK(ok, "truncated plans are refused");
     write_text(path2, t1, 2000);
     CHECK(oct_plan_load(path2, &q, &err) != OCT_OK && strstr(err.message, "truncated") &&
-              strstr(err.message, path2), "truncation message: %s", err.message);
+              strstr(err.message, path2),
+          "truncation message: %s", err.message);
     /* every single-byte corruption of a small plan: error or valid, never a crash */
     oct_plan *small = full_plan();
     CHECK(oct_plan_save(small, path, &err) == OCT_OK, "save small");
@@ -1179,8 +1273,10 @@ static void test_plan(void) {
             write_text(path2, t1, l1);
             t1[i] = save;
             q = NULL;
-            if (oct_plan_load(path2, &q, &err) == OCT_OK) loaded++;
-            else refused++;
+            if (oct_plan_load(path2, &q, &err) == OCT_OK)
+                loaded++;
+            else
+                refused++;
             oct_plan_free(q);
         }
     }
@@ -1193,45 +1289,74 @@ static void test_plan(void) {
 
     /* hand edits */
     q = NULL;
-    CHECK(load_text(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"amax\": 2}}, \"nodes\": {}}",
-                    &q, &err) == OCT_OK && q->tensors[0].scale == oct_scale_s8(2), "amax alone: %s", err.message);
+    CHECK(load_text(HEAD
+                    "\"tensors\": {\"x\": {\"precision\": \"int8\", \"amax\": 2}}, \"nodes\": {}}",
+                    &q, &err) == OCT_OK &&
+              q->tensors[0].scale == oct_scale_s8(2),
+          "amax alone: %s", err.message);
     oct_plan_free(q);
     q = NULL;
-    CHECK(load_text(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"scale\": 0.5}}, \"nodes\": {}}",
-                    &q, &err) == OCT_OK && q->tensors[0].amax == 63.5, "scale alone");
+    CHECK(
+        load_text(HEAD
+                  "\"tensors\": {\"x\": {\"precision\": \"int8\", \"scale\": 0.5}}, \"nodes\": {}}",
+                  &q, &err) == OCT_OK &&
+            q->tensors[0].amax == 63.5,
+        "scale alone");
     oct_plan_free(q);
     q = NULL;
-    CHECK(load_text(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"unsigned\": true, \"min\": -1, "
-                    "\"max\": 3}}, \"nodes\": {}}", &q, &err) == OCT_OK &&
-              q->tensors[0].zero_point == 64 && q->tensors[0].scale == (float)(4.0 / 255), "min/max alone");
+    CHECK(
+        load_text(HEAD
+                  "\"tensors\": {\"x\": {\"precision\": \"int8\", \"unsigned\": true, \"min\": -1, "
+                  "\"max\": 3}}, \"nodes\": {}}",
+                  &q, &err) == OCT_OK &&
+            q->tensors[0].zero_point == 64 && q->tensors[0].scale == (float)(4.0 / 255),
+        "min/max alone");
     oct_plan_free(q);
     q = NULL;
-    CHECK(load_text(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"unsigned\": true, \"scale\": 0.5, "
-                    "\"zero_point\": 10}}, \"nodes\": {}}", &q, &err) == OCT_OK &&
-              q->tensors[0].min == -5 && q->tensors[0].max == 122.5, "unsigned scale alone");
+    CHECK(load_text(
+              HEAD
+              "\"tensors\": {\"x\": {\"precision\": \"int8\", \"unsigned\": true, \"scale\": 0.5, "
+              "\"zero_point\": 10}}, \"nodes\": {}}",
+              &q, &err) == OCT_OK &&
+              q->tensors[0].min == -5 && q->tensors[0].max == 122.5,
+          "unsigned scale alone");
     oct_plan_free(q);
     q = NULL;
-    CHECK(load_text(HEAD "\"tensors\": {\"x\": {\"precision\": \"fp16\", \"amax\": 2, \"scale\": 0.0157480314}}, "
-                    "\"nodes\": {\"n\": {\"precision\": \"bf16\"}}}", &q, &err) == OCT_OK &&
+    CHECK(load_text(HEAD "\"tensors\": {\"x\": {\"precision\": \"fp16\", \"amax\": 2, \"scale\": "
+                         "0.0157480314}}, "
+                         "\"nodes\": {\"n\": {\"precision\": \"bf16\"}}}",
+                    &q, &err) == OCT_OK &&
               q->tensors[0].precision == OCT_PREC_FP16 && q->nodes[0].precision == OCT_PREC_BF16 &&
-              !q->nodes[0].op_type, "precision edits; node without op");
+              !q->nodes[0].op_type,
+          "precision edits; node without op");
     oct_plan_free(q);
     q = NULL;
-    CHECK(load_text(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"amax\": 2, \"scale\": 0.01574803}}, "
-                    "\"nodes\": {}}", &q, &err) == OCT_OK && q->tensors[0].scale == 0.01574803f,
-          "scale within float rounding of amax/127 is kept as written");
+    CHECK(
+        load_text(
+            HEAD
+            "\"tensors\": {\"x\": {\"precision\": \"int8\", \"amax\": 2, \"scale\": 0.01574803}}, "
+            "\"nodes\": {}}",
+            &q, &err) == OCT_OK &&
+            q->tensors[0].scale == 0.01574803f,
+        "scale within float rounding of amax/127 is kept as written");
     oct_plan_free(q);
 
-    expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"amax\": 2, \"scale\": 0.02}}, "
-                      "\"nodes\": {}}", "tensors['x']: amax 2 and scale 0.0199999996 disagree");
-    expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"scale\": -0.1}}, \"nodes\": {}}",
-                      "edit.json: tensors['x'].scale: expected a positive number");
-    expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"scale\": 0}}, \"nodes\": {}}",
-                      "tensors['x'].scale: expected a positive number");
-    expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"scale\": \"0.1\"}}, \"nodes\": {}}",
-                      "tensors['x'].scale: expected a number");
-    expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"scale\": 1e-50}}, \"nodes\": {}}",
-                      "tensors['x'].scale");
+    expect_plan_error(
+        HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"amax\": 2, \"scale\": 0.02}}, "
+             "\"nodes\": {}}",
+        "tensors['x']: amax 2 and scale 0.0199999996 disagree");
+    expect_plan_error(
+        HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"scale\": -0.1}}, \"nodes\": {}}",
+        "edit.json: tensors['x'].scale: expected a positive number");
+    expect_plan_error(
+        HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"scale\": 0}}, \"nodes\": {}}",
+        "tensors['x'].scale: expected a positive number");
+    expect_plan_error(
+        HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"scale\": \"0.1\"}}, \"nodes\": {}}",
+        "tensors['x'].scale: expected a number");
+    expect_plan_error(
+        HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"scale\": 1e-50}}, \"nodes\": {}}",
+        "tensors['x'].scale");
     expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"int4\"}}, \"nodes\": {}}",
                       "tensors['x'].precision: expected one of");
     expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": 8}}, \"nodes\": {}}",
@@ -1240,61 +1365,99 @@ static void test_plan(void) {
                       "tensors['x']: missing \"precision\"");
     expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\"}}, \"nodes\": {}}",
                       "precision int8 needs \"amax\" or \"scale\"");
-    expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"amax\": 1, \"zero_point\": 3}}, "
-                      "\"nodes\": {}}", "zero_point: must be 0");
-    expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"unsigned\": true, \"scale\": 1, "
-                      "\"zero_point\": 300}}, \"nodes\": {}}", "zero_point: expected an integer in 0..255");
-    expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"unsigned\": true, \"amax\": 1}}, "
-                      "\"nodes\": {}}", "\"amax\" is for symmetric tensors");
-    expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"unsigned\": 1, \"amax\": 1}}, "
-                      "\"nodes\": {}}", "tensors['x'].unsigned: expected true or false");
-    expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"unsigned\": true, \"min\": -1, "
-                      "\"max\": 3, \"scale\": 0.1}}, \"nodes\": {}}", "give scale");
-    expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"amax\": 1, \"precison\": \"fp16\"}}, "
-                      "\"nodes\": {}}", "tensors['x']: unknown key \"precison\"");
-    expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"amax\": 1, \"amax\": 2}}, "
-                      "\"nodes\": {}}", "key \"amax\" appears twice");
-    expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"fp32\"}, \"x\": {\"precision\": \"fp32\"}}, "
-                      "\"nodes\": {}}", "tensors['x']: appears twice");
-    expect_plan_error(HEAD "\"tensors\": {\"\": {\"precision\": \"fp32\"}}, \"nodes\": {}}", "empty name");
-    expect_plan_error(HEAD "\"tensors\": {\"x\": 3}, \"nodes\": {}}", "tensors['x']: expected an object");
-    expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"fp32\", \"stats\": {\"count\": -1}}}, "
-                      "\"nodes\": {}}", "tensors['x'].stats.count: expected an integer");
-    expect_plan_error(HEAD "\"tensors\": {\"x\": {\"precision\": \"fp32\", \"stats\": {\"mean\": 1}}}, "
-                      "\"nodes\": {}}", "unknown key \"mean\"");
+    expect_plan_error(
+        HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"amax\": 1, \"zero_point\": 3}}, "
+             "\"nodes\": {}}",
+        "zero_point: must be 0");
+    expect_plan_error(
+        HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"unsigned\": true, \"scale\": 1, "
+             "\"zero_point\": 300}}, \"nodes\": {}}",
+        "zero_point: expected an integer in 0..255");
+    expect_plan_error(
+        HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"unsigned\": true, \"amax\": 1}}, "
+             "\"nodes\": {}}",
+        "\"amax\" is for symmetric tensors");
+    expect_plan_error(
+        HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"unsigned\": 1, \"amax\": 1}}, "
+             "\"nodes\": {}}",
+        "tensors['x'].unsigned: expected true or false");
+    expect_plan_error(
+        HEAD "\"tensors\": {\"x\": {\"precision\": \"int8\", \"unsigned\": true, \"min\": -1, "
+             "\"max\": 3, \"scale\": 0.1}}, \"nodes\": {}}",
+        "give scale");
+    expect_plan_error(
+        HEAD
+        "\"tensors\": {\"x\": {\"precision\": \"int8\", \"amax\": 1, \"precison\": \"fp16\"}}, "
+        "\"nodes\": {}}",
+        "tensors['x']: unknown key \"precison\"");
+    expect_plan_error(HEAD
+                      "\"tensors\": {\"x\": {\"precision\": \"int8\", \"amax\": 1, \"amax\": 2}}, "
+                      "\"nodes\": {}}",
+                      "key \"amax\" appears twice");
+    expect_plan_error(
+        HEAD "\"tensors\": {\"x\": {\"precision\": \"fp32\"}, \"x\": {\"precision\": \"fp32\"}}, "
+             "\"nodes\": {}}",
+        "tensors['x']: appears twice");
+    expect_plan_error(HEAD "\"tensors\": {\"\": {\"precision\": \"fp32\"}}, \"nodes\": {}}",
+                      "empty name");
+    expect_plan_error(HEAD "\"tensors\": {\"x\": 3}, \"nodes\": {}}",
+                      "tensors['x']: expected an object");
+    expect_plan_error(
+        HEAD "\"tensors\": {\"x\": {\"precision\": \"fp32\", \"stats\": {\"count\": -1}}}, "
+             "\"nodes\": {}}",
+        "tensors['x'].stats.count: expected an integer");
+    expect_plan_error(HEAD
+                      "\"tensors\": {\"x\": {\"precision\": \"fp32\", \"stats\": {\"mean\": 1}}}, "
+                      "\"nodes\": {}}",
+                      "unknown key \"mean\"");
     expect_plan_error(HEAD "\"tensors\": {}, \"nodes\": {\"n\": {\"precision\": \"int16\"}}}",
                       "nodes['n'].precision");
-    expect_plan_error(HEAD "\"tensors\": {}, \"nodes\": {\"n\": {\"precision\": \"fp32\", \"op\": 3}}}",
+    expect_plan_error(HEAD
+                      "\"tensors\": {}, \"nodes\": {\"n\": {\"precision\": \"fp32\", \"op\": 3}}}",
                       "nodes['n'].op: expected a string");
     expect_plan_error(HEAD "\"tensors\": []}", "tensors: expected an object");
     expect_plan_error(HEAD "\"tensors\": {}}", "missing \"nodes\"");
-    expect_plan_error(HEAD "\"tensors\": {}, \"nodes\": {}, \"extra\": 1}", "unknown key \"extra\"");
+    expect_plan_error(HEAD "\"tensors\": {}, \"nodes\": {}, \"extra\": 1}",
+                      "unknown key \"extra\"");
     expect_plan_error("{\"format\": \"octet-plan\", \"version\": 2}", "plan version 2 is newer");
-    expect_plan_error("{\"format\": \"octet-plan\", \"version\": 1.5}", "version: expected a positive integer");
+    expect_plan_error("{\"format\": \"octet-plan\", \"version\": 1.5}",
+                      "version: expected a positive integer");
     expect_plan_error("{\"format\": \"onnx\", \"version\": 1}", "not an octet plan");
     expect_plan_error("[1, 2]", "expected a JSON object");
     expect_plan_error("", "empty file");
     expect_plan_error("  \n", "empty file");
     expect_plan_error("{\"format\": \"octet-plan\",\n \"version\": 1,,}", "line 2, column");
     expect_plan_error("{} trailing", "not valid JSON");
-    expect_plan_error("{\"format\": \"octet-plan\", \"version\": 1, \"model\": {\"sha256\": \"abc\"}}",
-                      "model.sha256: expected 64 hex digits");
-    expect_plan_error(HEAD "\"tensors\": {}, \"nodes\": {}, \"calibration\": {}}", "key \"calibration\" appears twice");
-    expect_plan_error("{\"format\": \"octet-plan\", \"version\": 1, \"model\": {\"sha256\": \"0123456789abcdef"
-                      "0123456789abcdef0123456789abcdef0123456789abcdef\"}, \"calibration\": {\"weights\": "
-                      "\"per-row\"}, \"tensors\": {}, \"nodes\": {}}", "calibration.weights");
-#define WITH_CALIB(c) "{\"format\": \"octet-plan\", \"version\": 1, \"model\": {\"sha256\": \"0123456789abcdef" \
-    "0123456789abcdef0123456789abcdef0123456789abcdef\"}, \"calibration\": {" c "}, \"tensors\": {}, \"nodes\": {}}"
+    expect_plan_error(
+        "{\"format\": \"octet-plan\", \"version\": 1, \"model\": {\"sha256\": \"abc\"}}",
+        "model.sha256: expected 64 hex digits");
+    expect_plan_error(HEAD "\"tensors\": {}, \"nodes\": {}, \"calibration\": {}}",
+                      "key \"calibration\" appears twice");
+    expect_plan_error(
+        "{\"format\": \"octet-plan\", \"version\": 1, \"model\": {\"sha256\": \"0123456789abcdef"
+        "0123456789abcdef0123456789abcdef0123456789abcdef\"}, \"calibration\": {\"weights\": "
+        "\"per-row\"}, \"tensors\": {}, \"nodes\": {}}",
+        "calibration.weights");
+#define WITH_CALIB(c)                                                                              \
+    "{\"format\": \"octet-plan\", \"version\": 1, \"model\": {\"sha256\": \"0123456789abcdef"      \
+    "0123456789abcdef0123456789abcdef0123456789abcdef\"}, \"calibration\": {" c                    \
+    "}, \"tensors\": {}, \"nodes\": {}}"
     expect_plan_error(WITH_CALIB("\"weight_bits\": 5"),
                       "calibration.weight_bits: 5 is not supported; expected 4, 6, 7 or 8");
-    expect_plan_error(WITH_CALIB("\"weight_bits\": 16"), "calibration.weight_bits: 16 is not supported");
-    expect_plan_error(WITH_CALIB("\"weight_bits\": 4.5"), "calibration.weight_bits: 4.5 is not supported");
-    expect_plan_error(WITH_CALIB("\"weight_bits\": 1e300"), "calibration.weight_bits: 1e+300 is not supported");
-    expect_plan_error(WITH_CALIB("\"weight_bits\": \"4\""), "calibration.weight_bits: expected 4, 6, 7 or 8");
+    expect_plan_error(WITH_CALIB("\"weight_bits\": 16"),
+                      "calibration.weight_bits: 16 is not supported");
+    expect_plan_error(WITH_CALIB("\"weight_bits\": 4.5"),
+                      "calibration.weight_bits: 4.5 is not supported");
+    expect_plan_error(WITH_CALIB("\"weight_bits\": 1e300"),
+                      "calibration.weight_bits: 1e+300 is not supported");
+    expect_plan_error(WITH_CALIB("\"weight_bits\": \"4\""),
+                      "calibration.weight_bits: expected 4, 6, 7 or 8");
 #undef WITH_CALIB
-    expect_plan_error("{\"format\": \"octet-plan\", \"version\": 1, \"model\": {\"sha256\": \"0123456789abcdef"
-                      "0123456789abcdef0123456789abcdef0123456789abcdef\"}, \"calibration\": {\"count\": "
-                      "-3}, \"tensors\": {}, \"nodes\": {}}", "calibration.count");
+    expect_plan_error(
+        "{\"format\": \"octet-plan\", \"version\": 1, \"model\": {\"sha256\": \"0123456789abcdef"
+        "0123456789abcdef0123456789abcdef0123456789abcdef\"}, \"calibration\": {\"count\": "
+        "-3}, \"tensors\": {}, \"nodes\": {}}",
+        "calibration.count");
     char deep[5000];
     memset(deep, '[', sizeof deep);
     deep[sizeof deep - 1] = 0;
@@ -1303,25 +1466,32 @@ static void test_plan(void) {
     tmp_path(path, sizeof path, "nul.json");
     write_text(path, nul, sizeof nul - 1);
     q = NULL;
-    CHECK(oct_plan_load(path, &q, &err) != OCT_OK && strstr(err.message, "NUL"), "NUL byte: %s", err.message);
+    CHECK(oct_plan_load(path, &q, &err) != OCT_OK && strstr(err.message, "NUL"), "NUL byte: %s",
+          err.message);
     tmp_path(path, sizeof path, "does-not-exist.json");
-    CHECK(oct_plan_load(path, &q, &err) == OCT_E_IO && strstr(err.message, "does-not-exist"), "missing file");
+    CHECK(oct_plan_load(path, &q, &err) == OCT_E_IO && strstr(err.message, "does-not-exist"),
+          "missing file");
 
     /* save refuses plans that would not load */
     p = oct_plan_new();
     tmp_path(path, sizeof path, "bad.json");
-    CHECK(oct_plan_save(p, path, &err) != OCT_OK && strstr(err.message, "sha256"), "save without sha");
+    CHECK(oct_plan_save(p, path, &err) != OCT_OK && strstr(err.message, "sha256"),
+          "save without sha");
     memcpy(p->model_sha256, SHA, 65);
     int k = oct_plan_add_tensor(p, "x");
     p->tensors[k].precision = OCT_PREC_INT8;
-    CHECK(oct_plan_save(p, path, &err) != OCT_OK && strstr(err.message, "tensors['x']"), "save int8 without scale");
+    CHECK(oct_plan_save(p, path, &err) != OCT_OK && strstr(err.message, "tensors['x']"),
+          "save int8 without scale");
     p->tensors[k].amax = 2;
-    CHECK(oct_plan_save(p, path, &err) == OCT_OK, "amax alone is saved with its scale: %s", err.message);
+    CHECK(oct_plan_save(p, path, &err) == OCT_OK, "amax alone is saved with its scale: %s",
+          err.message);
     q = NULL;
-    CHECK(oct_plan_load(path, &q, &err) == OCT_OK && q->tensors[0].scale == oct_scale_s8(2), "and loads");
+    CHECK(oct_plan_load(path, &q, &err) == OCT_OK && q->tensors[0].scale == oct_scale_s8(2),
+          "and loads");
     oct_plan_free(q);
     p->tensors[k].scale = 0.5f;
-    CHECK(oct_plan_save(p, path, &err) != OCT_OK && strstr(err.message, "disagree"), "save inconsistent");
+    CHECK(oct_plan_save(p, path, &err) != OCT_OK && strstr(err.message, "disagree"),
+          "save inconsistent");
     p->tensors[k].scale = oct_scale_s8(2);
     CHECK(oct_plan_save(p, path, &err) == OCT_OK, "save consistent");
     struct stat sb;
@@ -1346,15 +1516,18 @@ static void test_plan_weight_bits(void) {
         p->weight_bits = bits_list[b];
         p->weights = b ? OCT_WEIGHTS_PER_TENSOR : OCT_WEIGHTS_PER_CHANNEL;
         oct_plan *q = NULL;
-        CHECK(oct_plan_save(p, path, &err) == OCT_OK, "save weight_bits %d: %s", bits_list[b], err.message);
-        CHECK(oct_plan_load(path, &q, &err) == OCT_OK && q->weight_bits == bits_list[b] && same_plan(p, q),
+        CHECK(oct_plan_save(p, path, &err) == OCT_OK, "save weight_bits %d: %s", bits_list[b],
+              err.message);
+        CHECK(oct_plan_load(path, &q, &err) == OCT_OK && q->weight_bits == bits_list[b] &&
+                  same_plan(p, q),
               "weight_bits %d survives save + load: %s", bits_list[b], err.message);
         CHECK(q && oct_plan_save(q, path2, &err) == OCT_OK, "save again");
         size_t l1 = 0, l2 = 0;
         char *t1 = read_text(path, &l1), *t2 = read_text(path2, &l2);
         char want[64];
         snprintf(want, sizeof want, "\"weight_bits\": %d\n", bits_list[b]);
-        CHECK(t1 && t2 && l1 == l2 && !memcmp(t1, t2, l1) && strstr(t1, want), "written as %s", want);
+        CHECK(t1 && t2 && l1 == l2 && !memcmp(t1, t2, l1) && strstr(t1, want), "written as %s",
+              want);
         oct_plan *c = q ? oct_plan_clone(q) : NULL;
         CHECK(c && c->weight_bits == bits_list[b], "clone keeps weight_bits");
         free(t1);
@@ -1367,13 +1540,15 @@ static void test_plan_weight_bits(void) {
     const int bad[3] = {5, 16, -4};
     for (int b = 0; b < 3; b++) {
         p->weight_bits = bad[b];
-        CHECK(oct_plan_save(p, path, &err) == OCT_E_INVALID_ARG && strstr(err.message, "calibration.weight_bits") &&
+        CHECK(oct_plan_save(p, path, &err) == OCT_E_INVALID_ARG &&
+                  strstr(err.message, "calibration.weight_bits") &&
                   strstr(err.message, "4, 6, 7 or 8"),
               "save refuses weight_bits %d: %s", bad[b], err.message);
     }
     oct_plan_free(p);
     oct_plan *q = NULL;
-    CHECK(load_text(HEAD "\"tensors\": {}, \"nodes\": {}}", &q, &err) == OCT_OK && q->weight_bits == 8,
+    CHECK(load_text(HEAD "\"tensors\": {}, \"nodes\": {}}", &q, &err) == OCT_OK &&
+              q->weight_bits == 8,
           "no weight_bits: 8");
     oct_plan_free(q);
 }
@@ -1400,14 +1575,13 @@ int main(int argc, char **argv) {
     test_trt_cache();
     test_plan();
     test_plan_weight_bits();
-    const char *files[] = {"bad.cache", "example.cache", "rt.cache", "plan.json", "plan2.json",
-                           "edit.json", "nul.json", "bad.json"};
+    const char *files[] = {"bad.cache",  "example.cache", "rt.cache", "plan.json",
+                           "plan2.json", "edit.json",     "nul.json", "bad.json"};
     char path[600];
     for (int i = 0; i < 8; i++) {
         tmp_path(path, sizeof path, files[i]);
         remove(path);
     }
     if (argc <= 1) rmdir(tmpdir);
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    return check_summary();
 }

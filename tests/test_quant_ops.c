@@ -11,22 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "core/arith.h"
 #include "ops/op.h"
-
-static int n_pass, n_fail;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            n_pass++;                                                                              \
-        } else {                                                                                   \
-            n_fail++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
 
 /* ---- small tensor and node builders ---------------------------------------- */
 
@@ -178,8 +165,9 @@ static void test_quantize_per_tensor_fast(void) {
                 float *xf = x->data, sc = scales[si];
                 for (int64_t i = 0; i < n; i++) {
                     int k = rnd_in(0, 9);
-                    xf[i] = k == 0   ? ((float)rnd_in(-300, 300) + 0.5f) * sc /* ties */
-                            : k == 1 ? (float)rnd_in(-100000, 100000) * sc   /* far beyond the codes */
+                    xf[i] = k == 0 ? ((float)rnd_in(-300, 300) + 0.5f) * sc /* ties */
+                            : k == 1
+                                ? (float)rnd_in(-100000, 100000) * sc /* far beyond the codes */
                             : k == 2 ? (rnd_in(0, 1) ? INFINITY : -INFINITY)
                             : k == 3 ? NAN
                                      : (float)rnd_in(-20000, 20000) / 100.0f * sc;
@@ -206,7 +194,8 @@ static void test_quantize_per_tensor_fast(void) {
                 }
                 release_all();
             }
-    CHECK(bad_q == 0, "per-tensor QuantizeLinear loop: %d of %d runs' values differ from oct_quantize", bad_q,
+    CHECK(bad_q == 0,
+          "per-tensor QuantizeLinear loop: %d of %d runs' values differ from oct_quantize", bad_q,
           runs);
     CHECK(bad_dq == 0, "per-tensor DequantizeLinear loop: %d values differ", bad_dq);
 }
@@ -691,6 +680,5 @@ int main(void) {
     test_qpool();
     test_dropout();
     test_malformed();
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    return check_summary();
 }

@@ -22,21 +22,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "check.h"
 #include "io/report_html.h"
-
-static int passed, failed;
-
-#define CHECK(cond, ...)                                                                           \
-    do {                                                                                           \
-        if (cond) {                                                                                \
-            passed++;                                                                              \
-        } else {                                                                                   \
-            failed++;                                                                              \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                                            \
-            printf(__VA_ARGS__);                                                                   \
-            printf("\n");                                                                          \
-        }                                                                                          \
-    } while (0)
 
 static const char *scratch;
 
@@ -711,10 +698,10 @@ static void test_mutations(const char *fixture) {
     free(json);
     if (!base) return; /* test_fixture reported it */
     static const unsigned rates[] = {3, 10, 40, 200};
-    int before = failed, rounds = 80;
+    int before = n_fail, rounds = 80;
     const char *env = getenv("OCT_REPORT_MUTATIONS"); /* more for a deeper run */
     if (env && atoi(env) > 0) rounds = atoi(env);
-    for (int i = 0; i < rounds && failed - before < 20; i++) {
+    for (int i = 0; i < rounds && n_fail - before < 20; i++) {
         cJSON *doc = cJSON_Duplicate(base, 1);
         mutate(doc, rates[i % 4]);
         char label[32];
@@ -765,8 +752,7 @@ int main(int argc, char **argv) {
         scratch = argv[3];
         mkdir(scratch, 0755);
         check_document(argv[2]);
-        printf("%d passed, %d failed\n", passed, failed);
-        return failed ? 1 : 0;
+        return check_summary();
     }
     if (argc != 3) {
         fprintf(stderr,
@@ -781,6 +767,5 @@ int main(int argc, char **argv) {
     test_degenerate();
     test_mutations(argv[1]);
     test_errors();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_summary();
 }
