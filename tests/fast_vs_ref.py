@@ -268,6 +268,7 @@ def cases():
     # rounding tie by a whole step, which no float tolerance covers)
     out += qdq_cases()
     out += qconv_cases()
+    out += qlinear_cases()
     out.append(("Split+Concat nhwc", *after_conv([
         helper.make_node("Split", ["C", "sp"], ["a", "b"], axis=1),
         helper.make_node("Sigmoid", ["b"], ["bs"]),
@@ -528,6 +529,73 @@ def qconv_cases():
         w_fill=127, inputs=near_max)
     add("QLinearConv bound over 2^24", "(QLinearConv) -> ref", x_zp=0, c_in=4096, c_out=4, hw=3, k=1,
         w_fill=127, inputs=near_max)
+    return out
+
+
+def qlinear_cases():
+    """DynamicQuantizeLinear (cpu:dynquant) and com.microsoft QLinearAdd /
+    QLinearMul (cpu:qlinearadd / cpu:qlinearmul): bit-exact with the
+    reference on odd sizes, one-signed and constant inputs, NaN and inf,
+    uint8 and int8 codes with zero points and saturating sums."""
+    out = []
+    T = TensorProto
+    dq_outs = [helper.make_tensor_value_info("Y", T.UINT8, None), helper.make_tensor_value_info("S", T.FLOAT, None),
+               helper.make_tensor_value_info("Z", T.UINT8, None)]
+
+    def dq(n, kind):
+        def make(shp):
+            x = (rng.standard_normal(shp) * 3).astype(np.float32)
+            if kind == "pos":
+                x = np.abs(x) + 0.25
+            elif kind == "neg":
+                x = -np.abs(x) - 0.25
+            elif kind == "const":
+                x[:] = 1.75
+            elif kind == "naninf" and x.size >= 8:
+                x.flat[:4] = [np.nan, 1.5, np.nan, -2.0]
+            elif kind == "inf":
+                x.flat[0] = np.inf
+            return x
+        m = model([helper.make_node("DynamicQuantizeLinear", ["X"], ["Y", "S", "Z"])], [vi("X", [n])], dq_outs, [])
+        out.append(("DynQuant n%d %s" % (n, kind), (m, []), "cpu:dynquant", dict(exact=True, inputs=make)))
+    for n in (1, 3, 13, 127, 1000003):
+        dq(n, "mixed")
+    for kind in ("pos", "neg", "const", "naninf", "inf"):
+        dq(1000003 if kind != "inf" else 127, kind)
+
+    def qbin(op, dt, n, p, b_shape=None):
+        npdt, tdt = (np.uint8, T.UINT8) if dt == "u8" else (np.int8, T.INT8)
+        (sa, za), (sb, zb), (sc, zc) = p
+        inits = [numpy_helper.from_array(np.array(sa, np.float32), "sa"), numpy_helper.from_array(np.array(za, npdt), "za"),
+                 numpy_helper.from_array(np.array(sb, np.float32), "sb"), numpy_helper.from_array(np.array(zb, npdt), "zb"),
+                 numpy_helper.from_array(np.array(sc, np.float32), "sc"), numpy_helper.from_array(np.array(zc, npdt), "zc")]
+        node = helper.make_node(op, ["A", "sa", "za", "B", "sb", "zb", "sc", "zc"], ["C"], domain="com.microsoft")
+        shp = [1, 3, n]
+        g = helper.make_graph([node], "g", [helper.make_tensor_value_info("A", tdt, shp),
+                                            helper.make_tensor_value_info("B", tdt, b_shape or shp)],
+                              [helper.make_tensor_value_info("C", tdt, None)], initializer=inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)])
+        m.ir_version = 8
+        info = np.iinfo(npdt)
+
+        def make(s):
+            return rng.integers(info.min, info.max + 1, s).astype(npdt)
+        impl = "cpu:qlinearadd" if op == "QLinearAdd" else "cpu:qlinearmul"
+        name = "%s %s n%d%s" % (op, dt, n, " B scalar" if b_shape else "")
+        out.append((name, (m, []), impl, dict(exact=True, inputs=make)))
+    pu8 = ((0.05, 131), (0.031, 7), (0.04, 120))
+    pu8_sat = ((0.2, 128), (0.3, 100), (0.01, 128))  # sums far past the codes
+    pi8 = ((0.02, -3), (0.017, 11), (0.03, 0))
+    pi8_sat = ((0.1, 0), (0.12, -20), (0.005, 5))
+    for n in (1, 13, 1001):
+        qbin("QLinearAdd", "u8", n, pu8)
+        qbin("QLinearAdd", "i8", n, pi8)
+    qbin("QLinearAdd", "u8", 127, pu8_sat)
+    qbin("QLinearAdd", "i8", 127, pi8_sat)
+    qbin("QLinearAdd", "u8", 333, pu8, b_shape=[1])
+    qbin("QLinearAdd", "i8", 333, pi8_sat, b_shape=[1])
+    qbin("QLinearMul", "u8", 1001, pu8)
+    qbin("QLinearMul", "i8", 127, pi8_sat)
     return out
 
 

@@ -9,9 +9,14 @@
 static oct_status cpu_create(oct_exec *x, int node, oct_kernel **k, oct_error *err) {
     *k = NULL;
     const oct_node *n = &x->g->nodes[node];
-    if (n->dynamic || n->domain[0]) return OCT_OK;
-    for (size_t i = 0; oct_cpu_ops[i].op_type; i++)
-        if (!strcmp(oct_cpu_ops[i].op_type, n->op_type)) return oct_cpu_ops[i].create(x, node, k, err);
+    if (n->dynamic) return OCT_OK;
+    /* an entry names its op and its domain: com.microsoft's Gelu is not
+     * ONNX's, and a default-domain kernel must never see it */
+    for (size_t i = 0; oct_cpu_ops[i].op_type; i++) {
+        const char *dom = oct_cpu_ops[i].domain ? oct_cpu_ops[i].domain : "";
+        if (!strcmp(oct_cpu_ops[i].op_type, n->op_type) && !strcmp(dom, n->domain))
+            return oct_cpu_ops[i].create(x, node, k, err);
+    }
     return OCT_OK;
 }
 

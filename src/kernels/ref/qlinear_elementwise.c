@@ -31,25 +31,20 @@ static void add_row(void *po, const void *pa, int64_t sa, const void *pb, int64_
     float rx = (swap ? p->b_scale : p->a_scale) / p->c_scale;
     float ry = (swap ? p->a_scale : p->b_scale) / p->c_scale;
     float zx = (float)(swap ? p->b_zp : p->a_zp), zy = (float)(swap ? p->a_zp : p->b_zp);
-    float fixed = (float)p->c_zp - fmaf(rx, zx, ry * zy);
+    float fixed = oct_qadd_fixed(rx, zx, ry, zy, (float)p->c_zp);
     if (sy == 0) {
-        float fy = fmaf((float)oct_q_get(py, p->dt, 0), ry, fixed);
-        for (int64_t i = 0; i < n; i++) {
-            float v = fmaf((float)oct_q_get(px, p->dt, i * sx), rx, fy);
-            oct_q_set(po, p->dt, i, oct_sat_i32(oct_round_half_even(v), lo, hi));
-        }
+        float fy = oct_qadd_fy(oct_q_get(py, p->dt, 0), ry, fixed);
+        for (int64_t i = 0; i < n; i++)
+            oct_q_set(po, p->dt, i, oct_qadd_code(oct_q_get(px, p->dt, i * sx), rx, fy, lo, hi));
         return;
     }
     for (int64_t i = 0; i < n; i++) {
-        float fy = fmaf((float)oct_q_get(py, p->dt, i * sy), ry, fixed);
-        float v = fmaf((float)oct_q_get(px, p->dt, i * sx), rx, fy);
-        oct_q_set(po, p->dt, i, oct_sat_i32(oct_round_half_even(v), lo, hi));
+        float fy = oct_qadd_fy(oct_q_get(py, p->dt, i * sy), ry, fixed);
+        oct_q_set(po, p->dt, i, oct_qadd_code(oct_q_get(px, p->dt, i * sx), rx, fy, lo, hi));
     }
 }
 
-/* QLinearMul: the exact integer product (a - a_zp)(b - b_zp), times
- * a_scale * b_scale / c_scale, plus c_zp, in float; rounded half to even
- * and saturated. */
+/* QLinearMul: oct_qmul_code (ref_quant.h) on each element. */
 static void mul_row(void *po, const void *pa, int64_t sa, const void *pb, int64_t sb,
                     const void *pc, int64_t sc, int64_t n, const void *ctx) {
     (void)pc;
@@ -58,13 +53,10 @@ static void mul_row(void *po, const void *pa, int64_t sa, const void *pb, int64_
     int32_t lo, hi;
     oct_q_range(p->dt, &lo, &hi);
     float ratio = p->a_scale * p->b_scale / p->c_scale, zc = (float)p->c_zp;
-    for (int64_t i = 0; i < n; i++) {
-        int32_t prod =
-            (oct_q_get(pa, p->dt, i * sa) - p->a_zp) * (oct_q_get(pb, p->dt, i * sb) - p->b_zp);
-        float v = (float)prod * ratio;
-        v += zc; /* a separate statement: never contracted into an FMA */
-        oct_q_set(po, p->dt, i, oct_sat_i32(oct_round_half_even(v), lo, hi));
-    }
+    for (int64_t i = 0; i < n; i++)
+        oct_q_set(po, p->dt, i,
+                  oct_qmul_code(oct_q_get(pa, p->dt, i * sa), oct_q_get(pb, p->dt, i * sb), p->a_zp,
+                                p->b_zp, ratio, zc, lo, hi));
 }
 
 void oct_ref_qlinear_binary(const oct_qbinary_params *p, const oct_tensor *a, const oct_tensor *b,

@@ -98,13 +98,10 @@ void oct_ref_dynamic_quantize_linear(const float *x, int64_t n, uint8_t *y, floa
         if (x[i] < mn) mn = x[i];
         if (x[i] > mx) mx = x[i];
     }
-    float s = mx == mn ? 1.0f : (mx - mn) / 255.0f;
-    float zf = 0.0f - mn / s;
-    if (zf < 0.0f) zf = 0.0f;
-    if (zf > 255.0f) zf = 255.0f;
-    int32_t zp = oct_sat_i32(oct_round_half_even(zf), 0, 255);
+    int32_t zp;
+    float s = oct_dynq_params(mn, mx, &zp), zf = (float)zp;
     for (int64_t i = 0; i < n; i++)
-        y[i] = oct_quantize_u8(x[i], s, zp);
+        y[i] = oct_dynq_code(x[i], s, zf);
     *scale = s;
     *zero_point = (uint8_t)zp;
 }

@@ -13,6 +13,7 @@
 #ifndef OCT_KERNELS_REF_REF_QUANT_H
 #define OCT_KERNELS_REF_REF_QUANT_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -141,6 +142,30 @@ oct_status oct_ref_dequantize_linear(const oct_tensor *x, const float *scale, co
 void oct_ref_dynamic_quantize_linear(const float *x, int64_t n, uint8_t *y, float *scale,
                                      uint8_t *zero_point);
 
+/* DynamicQuantizeLinear's scale from the range [mn, mx] of x (both taken
+ * from 0, NaN skipped, so mn <= 0 <= mx), with the zero point in *zp: ONNX
+ * Runtime's arithmetic, all in float, scale 1 when the range is empty. The
+ * reference and the threaded kernel (backends/cpu/cpu_qlinear.c) both call
+ * it, so they agree on every input. */
+static inline float oct_dynq_params(float mn, float mx, int32_t *zp) {
+    float s = mx == mn ? 1.0f : (mx - mn) / 255.0f;
+    float zf = 0.0f - mn / s;
+    if (zf < 0.0f) zf = 0.0f;
+    if (zf > 255.0f) zf = 255.0f;
+    *zp = oct_sat_i32(oct_round_half_even(zf), 0, 255);
+    return s;
+}
+/* One DynamicQuantizeLinear code: oct_quantize_u8(x, s, zp) for every x
+ * (NaN: code 0), branch-free so that loops over it vectorize. Clamping
+ * x / s to [-zp, 255 - zp] before rounding gives the same integer as
+ * rounding first (integer bounds), and then oct_round_half_even_small is
+ * exact; a NaN becomes -zp, i.e. code 0, as oct_sat_i32 gives. */
+static inline uint8_t oct_dynq_code(float x, float s, float zp) {
+    float q = x / s;
+    q = oct_sel_f32(q == q, q, -zp);
+    return (uint8_t)(oct_round_half_even_small(oct_clamp_f32(q, -zp, 255.0f - zp)) + zp);
+}
+
 /* ---- ConvInteger / QLinearConv -------------------------------------------- */
 
 /* Geometry: oct_conv_params from ref_nn.h (Layout NC<spatial>). */
@@ -187,6 +212,32 @@ typedef struct oct_qbinary_params {
     float a_scale, b_scale, c_scale;
     int32_t a_zp, b_zp, c_zp;
 } oct_qbinary_params;
+/* One QLinearAdd element in ONNX Runtime's (MLAS's) order, with x the
+ * operand passed as MLAS's A and y the other (ref: qlinear_elementwise.c):
+ *   fixed = c_zp - fma(rx, x_zp, ry * y_zp)   (oct_qadd_fixed)
+ *   fy = fma(y, ry, fixed)                     (oct_qadd_fy)
+ *   c = sat(round_half_even(fma(x, rx, fy)))   (oct_qadd_code)
+ * with rx = x_scale / c_scale, ry = y_scale / c_scale. Shared by the
+ * reference and the CPU kernel so that both round alike. */
+static inline float oct_qadd_fixed(float rx, float zx, float ry, float zy, float zc) {
+    return zc - fmaf(rx, zx, ry * zy);
+}
+static inline float oct_qadd_fy(int32_t y, float ry, float fixed) {
+    return fmaf((float)y, ry, fixed);
+}
+static inline int32_t oct_qadd_code(int32_t x, float rx, float fy, int32_t lo, int32_t hi) {
+    return oct_sat_i32(oct_round_half_even(fmaf((float)x, rx, fy)), lo, hi);
+}
+/* One QLinearMul element: the exact integer product (a - a_zp)(b - b_zp),
+ * times ratio = a_scale * b_scale / c_scale, plus c_zp, in float. */
+static inline int32_t oct_qmul_code(int32_t a, int32_t b, int32_t a_zp, int32_t b_zp, float ratio,
+                                    float zc, int32_t lo, int32_t hi) {
+    int32_t prod = (a - a_zp) * (b - b_zp);
+    float v = (float)prod * ratio;
+    v += zc; /* a separate statement: never contracted into an FMA */
+    return oct_sat_i32(oct_round_half_even(v), lo, hi);
+}
+
 /* c = quantize(dequantize(a) op dequantize(b)), numpy broadcasting into c. */
 void oct_ref_qlinear_binary(const oct_qbinary_params *p, const oct_tensor *a, const oct_tensor *b,
                             oct_tensor *c);
