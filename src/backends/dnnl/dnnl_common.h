@@ -5,7 +5,6 @@
 
 #include <dnnl.h>
 
-#include "backends/cpu/cpu_q8.h"
 #include "runtime/exec.h"
 
 typedef struct oct_dnnl {
@@ -109,11 +108,6 @@ oct_status oct_dnnl_matmul_int8_create(oct_exec *x, int node, oct_kernel **k, oc
  * it clamps at 0 or above, so its int8 codes are 0..127 and one u8 pass
  * suffices. */
 int oct_dnnl_nonnegative(const oct_graph *g, int v);
-/* 1 when INT8 value v (4-D, not a graph output) is read only by kernels
- * that take int8 codes (INT8 Convs as their data input, the q8 backend's
- * kernels), so its producer may write it as codes (OCT_LAYOUT_NHWC_Q8):
- * oct_q8_output (src/backends/cpu/cpu_q8.c), the one definition. */
-static inline int oct_dnnl_q8_output(const oct_exec *x, int v) { return oct_q8_output(x, v); }
 /* q = p - n, p and n in 0..128, over count codes (threaded). */
 void oct_dnnl_q8_split(oct_pool *pool, const int8_t *q, uint8_t *p, uint8_t *n, int64_t count);
 /* The f32 -> u8 reorder of kernel input 0 into buf with scale `scale`

@@ -56,6 +56,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends/cpu/cpu_q8.h"
 #include "backends/dnnl/dnnl_common.h"
 #include "core/arith.h"
 
@@ -69,7 +70,6 @@ typedef struct {
     int own_src;           /* sources converted here (into the backend's shared buffers) */
     size_t src_bytes;
     int q_to_arg[2], src_arg[2]; /* their arg indices in q[h], conv[h] */
-    int64_t src_count;           /* elements of the input */
     size_t scratch_bytes;        /* > 0: p pass -> shared f32 scratch (codes out, split) */
     int scratch_arg[2];          /* the scratch's arg index in conv[0], conv[1] */
     char impl[128];
@@ -113,7 +113,7 @@ static oct_status int8_run(oct_kernel *kb, oct_exec *x, oct_error *err) {
     if (k->q8_in && k->split)
         oct_dnnl_q8_split(x->pool, oct_exec_tensor(x, kb->in_values[0])->data,
                           ((oct_dnnl *)x->dnnl)->src[0], ((oct_dnnl *)x->dnnl)->src[1],
-                          k->src_count);
+                          (int64_t)k->src_bytes);
     for (int h = 0; h < 1 + k->split; h++) {
         if (!k->q8_in) OCT_TRY(oct_dnnl_execute(&k->q[h], kb, x, err));
         OCT_TRY(oct_dnnl_execute(&k->conv[h], kb, x, err));
@@ -250,7 +250,7 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
      * or round leaves the quantization to the observer. */
     float s_y = cur < q8->n_values ? q8->act_scale[cur] : 0;
     int q8_in = x->layout[n->in[0]] == OCT_LAYOUT_NHWC_Q8, q8_out = 0;
-    if (s_y > 0 && !gm.deconv && n_ops < 12 && oct_dnnl_q8_output(x, cur) &&
+    if (s_y > 0 && !gm.deconv && n_ops < 12 && oct_q8_output(x, cur) &&
         !oct_dnnl_post_ops_has_alg(ops, n_ops, dnnl_eltwise_linear)) {
         ops[n_ops++] = (oct_dnnl_post_op){dnnl_eltwise_linear, 1.0f / s_y, 0, -1};
         q8_out = 1;
@@ -314,7 +314,6 @@ oct_status oct_dnnl_conv_int8_create(oct_exec *x, int node, oct_kernel **out, oc
         k->own_src = own_src;
         k->src_bytes = src_bytes;
         k->q8_in = q8_in;
-        k->src_count = (int64_t)src_bytes;
         if (split && q8_out) k->scratch_bytes = sizeof(float) * (size_t)(gm.N * OC * gm.OH * gm.OW);
     }
     oct_status st = OCT_OK;
